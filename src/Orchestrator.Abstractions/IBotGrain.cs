@@ -1,0 +1,69 @@
+namespace Orchestrator.Abstractions;
+
+/// <summary>
+/// One Telegram bot, keyed by its replicaUUID. Owns the bot's definition and persisted progress and hosts its
+/// long-poll loop. Callers are the <see cref="IOrchestratorGrain"/> (the desired set) and the REST API (status).
+/// </summary>
+public interface IBotGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Makes the bot run with <paramref name="definition"/>. Restarts the loop only when the definition changed
+    /// (the old loop is stopped before the new one starts), and revives a failed bot with a fresh counter.
+    /// Returns at once; the start itself (getMe, deleteWebhook, first poll) proceeds in the background.
+    /// </summary>
+    Task ApplyAsync(BotDefinition definition);
+
+    /// <summary>Stops the loop (in-flight replies may finish within the graceful timeout) and forgets the bot.</summary>
+    Task RemoveAsync();
+
+    /// <summary>The bot's status; null when the bot is not defined.</summary>
+    Task<BotStatusReport?> GetStatusAsync();
+}
+
+/// <summary>Outcome of <see cref="IOrchestratorGrain.CreateBotAsync"/>.</summary>
+[GenerateSerializer]
+public enum CreateBotResult
+{
+    Created = 0,
+    AlreadyExists = 1,
+}
+
+/// <summary>Outcome of <see cref="IOrchestratorGrain.UpdateBotAsync"/>.</summary>
+[GenerateSerializer]
+public enum UpdateBotResult
+{
+    /// <summary>The bot existed and changed (or was revived); it restarts.</summary>
+    Updated = 0,
+
+    /// <summary>The bot existed and nothing changed; it keeps running untouched.</summary>
+    Unchanged = 1,
+
+    /// <summary>The bot did not exist and the patch carried a token and a slug: it was created.</summary>
+    Created = 2,
+
+    /// <summary>The bot did not exist and the patch carried no token.</summary>
+    NotFound = 3,
+
+    /// <summary>The bot did not exist and the patch carried a token but no slug.</summary>
+    SlugRequired = 4,
+}
+
+/// <summary>
+/// The cluster's single coordinator (key <see cref="GrainKeys.Orchestrator"/>): holds the desired set of bots,
+/// applies REST changes at once, and reconciles with the Sensay API on its own cadence.
+/// </summary>
+public interface IOrchestratorGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the grain and its timers; every silo calls it at start.</summary>
+    Task EnsureStartedAsync();
+
+    Task<CreateBotResult> CreateBotAsync(BotDefinition definition);
+
+    Task<UpdateBotResult> UpdateBotAsync(string replicaUuid, BotPatch patch);
+
+    /// <summary>Stops and forgets the bot; false when it was unknown.</summary>
+    Task<bool> DeleteBotAsync(string replicaUuid);
+
+    /// <summary>The replicaUUIDs of the desired set.</summary>
+    Task<string[]> GetBotIdsAsync();
+}
