@@ -1,0 +1,36 @@
+namespace Orchestrator.Grains.Bots;
+
+/// <summary>Delay schedules, as pure functions.</summary>
+public static class Backoff
+{
+    /// <summary>
+    /// The delay before restart attempt number <paramref name="failures"/> (1-based): <paramref name="initial"/>,
+    /// doubling on each failure, never above <paramref name="cap"/>.
+    /// </summary>
+    public static TimeSpan RestartDelay(int failures, TimeSpan initial, TimeSpan cap)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(failures, 1);
+        if (initial >= cap)
+        {
+            return cap;
+        }
+
+        // 2^30 overflows nothing in ticks for any sane initial delay; the cap applies long before.
+        var exponent = Math.Min(failures - 1, 30);
+        var ticks = initial.Ticks * (double)(1L << exponent);
+        return ticks >= cap.Ticks ? cap : TimeSpan.FromTicks((long)ticks);
+    }
+
+    /// <summary>
+    /// The delay before retrying a transient error (5xx, network, timeout) for the <paramref name="attempt"/>-th time
+    /// (1-based): 1 s doubling up to 30 s, with ±20 % jitter from <paramref name="random"/> in [0, 1).
+    /// </summary>
+    public static TimeSpan TransientRetryDelay(int attempt, double random)
+    {
+        var baseDelay = RestartDelay(Math.Max(attempt, 1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        return baseDelay * (0.8 + (0.4 * random));
+    }
+
+    /// <summary>The delay after a 409 (another poller on the token): 2–5 s, so a stale duplicate has time to stop.</summary>
+    public static TimeSpan ConflictDelay(double random) => TimeSpan.FromSeconds(2 + (3 * random));
+}

@@ -1,0 +1,619 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Abstractions;
+using Orchestrator.Telegram;
+using Orleans.Storage;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace Orchestrator.Grains.Bots;
+
+/// <summary>
+/// One Telegram bot. The long-poll loop is started from <see cref="OnActivateAsync"/> (not inside a timer tick, which
+/// would block deactivation), runs on the activation's scheduler with its own cancellation, and is cancelled and
+/// awaited in <see cref="OnDeactivateAsync"/>. The loop's code interleaves with grain calls at every await.
+/// </summary>
+[KeepAlive]
+public sealed partial class BotGrain(
+    [PersistentState(StateNames.Bot, StorageNames.Bots)] IPersistentState<BotState> state,
+    TelegramClientFactory telegram,
+    IConversationFactory conversations,
+    IOptions<BotOptions> botOptions,
+    IOptions<TelegramClientOptions> telegramOptions,
+    TimeProvider time,
+    ILogger<BotGrain> logger) : Grain, IBotGrain
+{
+    private static readonly UpdateType[] AllowedUpdates = [UpdateType.Message];
+
+    private readonly BotOptions _options = botOptions.Value;
+    private readonly int _pollTimeoutSeconds = telegramOptions.Value.PollTimeoutSeconds;
+    private BotRun? _run;
+    private BotStatus _status = BotStatus.Stopped;
+    private DateTimeOffset? _statusSince;
+    private DateTimeOffset? _nextRestartAt;
+    private Task? _write;
+    private bool _dirty;
+
+    private BotState State => state.State;
+
+    private string ReplicaUuid => this.GetPrimaryKeyString();
+
+    /// <summary>A poll that has not answered by then is hung: Telegram answers within the poll timeout.</summary>
+    private TimeSpan PollDeadline => TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout + TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.Definition is not null && State.FailedReason is null)
+        {
+            StartRun(State.Definition);
+        }
+        else if (State.FailedReason is not null)
+        {
+            SetStatus(BotStatus.Failed, State.FailedSince);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        LogDeactivating(logger, ReplicaUuid, reason.ReasonCode);
+        try
+        {
+            await StopRunAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The runtime's deactivation budget ran out; the run's tokens are cancelled, nothing else to wait for.
+        }
+    }
+
+    async Task IBotGrain.ApplyAsync(BotDefinition definition)
+    {
+        var current = State.Definition;
+        if (current == definition && State.FailedReason is null && _run is not null)
+        {
+            return;
+        }
+
+        await StopRunAsync();
+
+        if (current is null || current.TelegramBotId != definition.TelegramBotId)
+        {
+            // Another Telegram bot: its update ids have nothing to do with the old one's.
+            State.Offset = 0;
+            State.HandledAboveOffset.Clear();
+            State.BotUsername = null;
+        }
+
+        if (current is not null && current != definition)
+        {
+            State.Restarts++;
+        }
+
+        State.Definition = definition;
+        State.FailedReason = null;
+        State.FailedSince = null;
+        State.ConsecutiveFailures = 0;
+        await SaveStateAsync();
+        LogApplied(logger, ReplicaUuid, definition.ReplicaSlug);
+        StartRun(definition);
+    }
+
+    async Task IBotGrain.RemoveAsync()
+    {
+        if (State.Definition is null)
+        {
+            return;
+        }
+
+        await StopRunAsync();
+        await WaitForWritesAsync();
+        await state.ClearStateAsync();
+        state.State = new BotState();
+        SetStatus(BotStatus.Stopped);
+        LogRemoved(logger, ReplicaUuid);
+        DeactivateOnIdle();
+    }
+
+    Task<BotStatusReport?> IBotGrain.GetStatusAsync() => Task.FromResult(BuildReport());
+
+    private BotStatusReport? BuildReport()
+    {
+        if (State.Definition is not { } definition)
+        {
+            return null;
+        }
+
+        var (status, since) = CurrentStatus();
+        return new BotStatusReport
+        {
+            ReplicaUuid = definition.ReplicaUuid,
+            ReplicaSlug = definition.ReplicaSlug,
+            OwnerUuid = definition.OwnerUuid,
+            Status = status,
+            StatusSince = since,
+            Silo = RuntimeIdentity,
+            BotUsername = State.BotUsername,
+            Restarts = State.Restarts,
+            ConsecutiveFailures = State.ConsecutiveFailures,
+            LastError = State.FailedReason ?? State.LastError,
+            LastErrorAt = State.FailedSince ?? State.LastErrorAt,
+            LastPollAt = _run?.LastPollAt,
+            UpdatesHandled = State.UpdatesHandled,
+            Conflicts = State.Conflicts,
+            NextRestartAt = status == BotStatus.Restarting ? _nextRestartAt : null,
+        };
+    }
+
+    private (BotStatus Status, DateTimeOffset? Since) CurrentStatus()
+    {
+        if (State.FailedReason is not null)
+        {
+            return (BotStatus.Failed, State.FailedSince);
+        }
+
+        if (_run is null)
+        {
+            return (BotStatus.Stopped, _statusSince);
+        }
+
+        if (_status == BotStatus.Running)
+        {
+            // Healthy while making progress: the last getUpdates round trip ended within the poll timeout plus the
+            // health-check grace. A poll that is hung, or a loop stuck in retries, turns the bot unhealthy.
+            var lastProgress = _run.LastPollAt ?? _run.RunningSince ?? _statusSince;
+            var limit = TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout;
+            if (lastProgress is { } last && time.GetUtcNow() - last > limit)
+            {
+                return (BotStatus.Unhealthy, last + limit);
+            }
+        }
+
+        return (_status, _statusSince);
+    }
+
+    private void SetStatus(BotStatus status, DateTimeOffset? since = null)
+    {
+        if (_status != status || _statusSince is null)
+        {
+            _status = status;
+            _statusSince = since ?? time.GetUtcNow();
+        }
+    }
+
+    private void StartRun(BotDefinition definition)
+    {
+        var run = new BotRun(definition, State.Offset);
+        _run = run;
+        SetStatus(BotStatus.Restarting);
+        run.Loop = RunAsync(run);
+    }
+
+    /// <summary>
+    /// Stops the current run: the long poll is cancelled at once, in-flight replies get the graceful timeout, the
+    /// offset is persisted and what was handled is confirmed to Telegram.
+    /// </summary>
+    private async Task StopRunAsync()
+    {
+        if (_run is not { } run)
+        {
+            return;
+        }
+
+        _run = null;
+        await run.Stopping.CancelAsync();
+        run.Handling.CancelAfter(_options.GracefulShutdownTimeout);
+        try
+        {
+            await run.Loop;
+            await Task.WhenAll(run.Handlers.Values);
+        }
+        catch (Exception ex)
+        {
+            LogUnexpected(logger, ReplicaUuid, ex);
+        }
+
+        await WaitForWritesAsync();
+        await ConfirmToTelegramAsync(run);
+        run.Dispose();
+        if (State.FailedReason is null)
+        {
+            SetStatus(BotStatus.Stopped);
+        }
+    }
+
+    /// <summary>A last getUpdates with the new offset and timeout 0, so a restart does not see handled updates again.</summary>
+    private async Task ConfirmToTelegramAsync(BotRun run)
+    {
+        var offset = run.ConfirmableOffset;
+        if (run.Client is null || offset <= run.ConfirmedToTelegram)
+        {
+            return;
+        }
+
+        using var deadline = new CancellationTokenSource(_options.GracefulShutdownTimeout + TimeSpan.FromSeconds(1), time);
+        try
+        {
+            await run.Client.GetUpdates(offset, limit: 1, timeout: 0, allowedUpdates: AllowedUpdates, cancellationToken: deadline.Token);
+            run.ConfirmedToTelegram = offset;
+        }
+        catch (Exception ex) when (ex is RequestException or OperationCanceledException)
+        {
+            // The persisted offset still covers it: the next run starts there and confirms it.
+            LogConfirmFailed(logger, ReplicaUuid, ex.GetType().Name);
+        }
+    }
+
+    private async Task RunAsync(BotRun run)
+    {
+        // Start from the grain's scheduler but never synchronously inside the caller's turn.
+        await Task.Yield();
+        var stopping = run.Stopping.Token;
+        var transientAttempts = 0;
+        var firstStart = true;
+        while (!stopping.IsCancellationRequested)
+        {
+            SetStatus(BotStatus.Restarting);
+            try
+            {
+                var client = run.Client ??= telegram.Create(run.Definition.Token);
+                var me = await client.GetMe(stopping);
+                await client.DeleteWebhook(cancellationToken: stopping);
+                State.BotUsername = me.Username;
+                run.Conversation = conversations.Create(run.Definition, client, me);
+                run.RunningSince = time.GetUtcNow();
+                _nextRestartAt = null;
+                transientAttempts = 0;
+                SetStatus(BotStatus.Running);
+                LogStarted(logger, ReplicaUuid, me.Username);
+                if (firstStart && _options.FirstPollJitter > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.FirstPollJitter * Random.Shared.NextDouble(), time, stopping);
+                }
+
+                firstStart = false;
+                await PollAsync(run, client, stopping);
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode == 401)
+            {
+                await FailAsync("token rejected by Telegram");
+                return;
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                // Telegram or the network is down: wait and try again; not a crash of this bot.
+                transientAttempts++;
+                RecordError(Describe(ex));
+                var delay = TransientDelay(ex, transientAttempts);
+                LogStartRetry(logger, ReplicaUuid, Describe(ex), delay);
+                _nextRestartAt = time.GetUtcNow() + delay;
+                if (!await DelayAsync(delay, stopping))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex)
+            {
+                State.ConsecutiveFailures++;
+                RecordError(Describe(ex));
+                LogCrashed(logger, ReplicaUuid, State.ConsecutiveFailures, ex);
+                if (State.ConsecutiveFailures >= _options.MaxFailedRestarts)
+                {
+                    await FailAsync($"gave up after {State.ConsecutiveFailures} consecutive failures; last: {Describe(ex)}");
+                    return;
+                }
+
+                State.Restarts++;
+                var delay = Backoff.RestartDelay(State.ConsecutiveFailures, _options.HealthCheckInterval, _options.RestartBackoffCap);
+                _nextRestartAt = time.GetUtcNow() + delay;
+                _ = SaveStateAsync();
+                if (!await DelayAsync(delay, stopping))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Polls until stopped. Transient errors are retried here; anything else escapes as a crash of the loop.</summary>
+    private async Task PollAsync(BotRun run, ITelegramBotClient client, CancellationToken stopping)
+    {
+        var transientAttempts = 0;
+        while (true)
+        {
+            stopping.ThrowIfCancellationRequested();
+            var offset = run.ConfirmableOffset;
+            var busy = run.InFlight.Count > 0;
+            Update[] updates;
+            using (var call = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                call.CancelAfter(PollDeadline);
+                try
+                {
+                    updates = await client.GetUpdates(offset, limit: 100, timeout: busy ? 0 : _pollTimeoutSeconds, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
+                }
+                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    transientAttempts++;
+                    RecordError($"getUpdates did not answer within {PollDeadline.TotalSeconds:0} s");
+                    LogPollHung(logger, ReplicaUuid, PollDeadline);
+                    continue;
+                }
+                catch (ApiRequestException ex) when (ex.ErrorCode == 409)
+                {
+                    State.Conflicts++;
+                    RecordError(Describe(ex));
+                    var delay = Backoff.ConflictDelay(Random.Shared.NextDouble());
+                    LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
+                    _ = SaveStateAsync();
+                    await Task.Delay(delay, time, stopping);
+                    continue;
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    transientAttempts++;
+                    RecordError(Describe(ex));
+                    var delay = TransientDelay(ex, transientAttempts);
+                    LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
+                    await Task.Delay(delay, time, stopping);
+                    continue;
+                }
+            }
+
+            transientAttempts = 0;
+            var now = time.GetUtcNow();
+            run.LastPollAt = now;
+            run.ConfirmedToTelegram = offset;
+            if (State.ConsecutiveFailures > 0 && run.RunningSince is { } since && now - since >= _options.StablePeriod)
+            {
+                State.ConsecutiveFailures = 0;
+                _ = SaveStateAsync();
+            }
+
+            var dispatched = 0;
+            foreach (var update in updates)
+            {
+                if (update.Id < offset || run.InFlight.Contains(update.Id) || State.HandledAboveOffset.Contains(update.Id))
+                {
+                    continue;
+                }
+
+                run.NextUpdateId = Math.Max(run.NextUpdateId, update.Id + 1);
+                Dispatch(run, update);
+                dispatched++;
+            }
+
+            if (dispatched == 0 && busy)
+            {
+                // Telegram answers at once while an unconfirmed update is pending; wait for a handler to finish (or a
+                // short while, to pick up other chats' messages) instead of spinning.
+                var progress = run.Progress.Task;
+                await Task.WhenAny(progress, Task.Delay(_options.BusyPollDelay, time, stopping));
+                if (progress.IsCompleted)
+                {
+                    run.Progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+
+            if (State.Offset != run.ConfirmableOffset)
+            {
+                AdvanceOffset(run);
+            }
+        }
+    }
+
+    private void Dispatch(BotRun run, Update update)
+    {
+        run.InFlight.Add(update.Id);
+        var chatId = update.Message?.Chat?.Id ?? 0;
+        var previous = run.ChatTails.TryGetValue(chatId, out var tail) ? tail.Task : Task.CompletedTask;
+        var task = HandleInOrderAsync(run, previous, update, chatId);
+        run.Handlers[update.Id] = task;
+        run.ChatTails[chatId] = (update.Id, task);
+    }
+
+    private async Task HandleInOrderAsync(BotRun run, Task previous, Update update, long chatId)
+    {
+        await Task.Yield();
+        await previous;
+        var handled = false;
+        try
+        {
+            if (run.Conversation is { } conversation)
+            {
+                await conversation.HandleAsync(update, run.Handling.Token);
+                handled = true;
+            }
+        }
+        catch (OperationCanceledException) when (run.Handling.IsCancellationRequested)
+        {
+            // Stopping: the update stays unconfirmed and is handled by the next run.
+        }
+        catch (Exception ex)
+        {
+            var attempts = run.Attempts[update.Id] = run.Attempts.GetValueOrDefault(update.Id) + 1;
+            handled = attempts >= _options.MaxHandlingAttempts;
+            LogHandlingFailed(logger, ReplicaUuid, update.Id, attempts, handled, ex);
+        }
+        finally
+        {
+            run.InFlight.Remove(update.Id);
+            run.Handlers.Remove(update.Id);
+            if (run.ChatTails.TryGetValue(chatId, out var tail) && tail.UpdateId == update.Id)
+            {
+                run.ChatTails.Remove(chatId);
+            }
+
+            if (handled)
+            {
+                run.Attempts.Remove(update.Id);
+                State.UpdatesHandled++;
+                State.HandledAboveOffset.Add(update.Id);
+            }
+
+            AdvanceOffset(run);
+            run.Progress.TrySetResult();
+        }
+    }
+
+    /// <summary>Moves the persisted offset to the lowest unhandled update and forgets handled ids below it.</summary>
+    private void AdvanceOffset(BotRun run)
+    {
+        var offset = run.ConfirmableOffset;
+        State.HandledAboveOffset.RemoveAll(id => id < offset);
+        State.Offset = offset;
+        _ = SaveStateAsync();
+    }
+
+    private async Task FailAsync(string reason)
+    {
+        State.FailedReason = reason;
+        State.FailedSince = time.GetUtcNow();
+        State.LastError = reason;
+        State.LastErrorAt = State.FailedSince;
+        SetStatus(BotStatus.Failed, State.FailedSince);
+        LogFailed(logger, ReplicaUuid, reason);
+        await SaveStateAsync();
+    }
+
+    private void RecordError(string error)
+    {
+        State.LastError = error;
+        State.LastErrorAt = time.GetUtcNow();
+    }
+
+    /// <summary>Waits, returning false when the run was stopped meanwhile.</summary>
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, time, stopping);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsTransient(Exception ex) => ex switch
+    {
+        ApiRequestException api => api.ErrorCode is 429 or >= 500,
+        RequestException => true, // transport trouble, HTML from a proxy, HttpClient timeout
+        HttpRequestException => true,
+        _ => false,
+    };
+
+    private static TimeSpan TransientDelay(Exception ex, int attempt) =>
+        ex is ApiRequestException { ErrorCode: 429, Parameters.RetryAfter: { } retryAfter }
+            ? TimeSpan.FromSeconds(retryAfter)
+            : Backoff.TransientRetryDelay(attempt, Random.Shared.NextDouble());
+
+    /// <summary>A short description of an error, without tokens or URLs.</summary>
+    private static string Describe(Exception ex) => ex switch
+    {
+        ApiRequestException api => $"Telegram {api.ErrorCode}: {api.Message}",
+        RequestException { HttpStatusCode: { } status } => $"Telegram transport error (HTTP {(int)status})",
+        RequestException => "Telegram unreachable or timed out",
+        _ => ex.GetType().Name,
+    };
+
+    /// <summary>
+    /// Persists state, coalescing concurrent requests into at most one write in flight plus one queued.
+    /// A version conflict means another activation of this bot wrote after us: we are the stale copy.
+    /// </summary>
+    private Task SaveStateAsync()
+    {
+        _dirty = true;
+        return _write ??= WriteLoopAsync();
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (_dirty)
+            {
+                _dirty = false;
+                await state.WriteStateAsync();
+            }
+        }
+        catch (InconsistentStateException ex)
+        {
+            LogStaleActivation(logger, ReplicaUuid, ex);
+            _run?.Stopping.Cancel();
+            DeactivateOnIdle();
+        }
+        catch (Exception ex)
+        {
+            LogWriteFailed(logger, ReplicaUuid, ex);
+        }
+        finally
+        {
+            _write = null;
+        }
+    }
+
+    private async Task WaitForWritesAsync()
+    {
+        while (_write is { } write)
+        {
+            await write;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} ({ReplicaSlug}) applied")]
+    private static partial void LogApplied(ILogger logger, string replicaUuid, string replicaSlug);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} removed")]
+    private static partial void LogRemoved(ILogger logger, string replicaUuid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} started as @{BotUsername}")]
+    private static partial void LogStarted(ILogger logger, string replicaUuid, string? botUsername);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bot {ReplicaUuid} deactivating ({Reason})")]
+    private static partial void LogDeactivating(ILogger logger, string replicaUuid, DeactivationReasonCode reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} could not start: {Error}; retrying in {Delay}")]
+    private static partial void LogStartRetry(ILogger logger, string replicaUuid, string error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} poll failed: {Error}; retrying in {Delay}")]
+    private static partial void LogPollRetry(ILogger logger, string replicaUuid, string error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} poll did not answer within {Deadline}; replacing it")]
+    private static partial void LogPollHung(ILogger logger, string replicaUuid, TimeSpan deadline);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid}: another poller holds the token (409, {Conflicts} so far); backing off {Delay}")]
+    private static partial void LogConflict(ILogger logger, string replicaUuid, long conflicts, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid} loop crashed ({Failures} consecutive failures)")]
+    private static partial void LogCrashed(ILogger logger, string replicaUuid, int failures, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string replicaUuid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: handling update {UpdateId} failed (attempt {Attempts}, skipped: {Skipped})")]
+    private static partial void LogHandlingFailed(ILogger logger, string replicaUuid, int updateId, int attempts, bool skipped, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bot {ReplicaUuid}: final offset confirmation failed ({Error})")]
+    private static partial void LogConfirmFailed(ILogger logger, string replicaUuid, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid}: another activation wrote its state; this one is stale and stops")]
+    private static partial void LogStaleActivation(ILogger logger, string replicaUuid, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: persisting state failed")]
+    private static partial void LogWriteFailed(ILogger logger, string replicaUuid, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: unexpected error while stopping")]
+    private static partial void LogUnexpected(ILogger logger, string replicaUuid, Exception exception);
+}

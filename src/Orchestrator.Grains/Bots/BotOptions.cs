@@ -1,0 +1,35 @@
+namespace Orchestrator.Grains.Bots;
+
+/// <summary>How bots are supervised. Bound by the host from the SPEC §3 environment variables.</summary>
+public sealed class BotOptions
+{
+    /// <summary>How long one health check may take, and the grace added to the poll timeout before a bot is unhealthy (<c>HEALTH_CHECK_TIMEOUT_MS</c>, default 1 s).</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Period of health checks, and the first restart delay (<c>HEALTH_CHECK_INTERVAL_MS</c>, default 5 s).</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long in-flight replies may take to finish when a bot stops (<c>GRACEFUL_SHUTDOWN_TIMEOUT_MS</c>, default 1 s).</summary>
+    public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Consecutive failed restarts after which a bot is failed (<c>MAX_FAILED_RESTARTS</c>, default 3).</summary>
+    public int MaxFailedRestarts { get; set; } = 3;
+
+    /// <summary>Upper bound of the restart backoff (default 5 min).</summary>
+    public TimeSpan RestartBackoffCap { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A bot running this long without failing gets its failure counter reset (default 10 min).</summary>
+    public TimeSpan StablePeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// While an update is still being handled its offset cannot be confirmed, so Telegram answers every poll at once;
+    /// the loop then waits this long (or until a handler finishes) before polling again (default 1 s).
+    /// </summary>
+    public TimeSpan BusyPollDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Upper bound of the random delay before a bot's first poll, so many bots do not poll in lockstep (default 0).</summary>
+    public TimeSpan FirstPollJitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Attempts at handling one update before it is skipped as undeliverable (default 3).</summary>
+    public int MaxHandlingAttempts { get; set; } = 3;
+}

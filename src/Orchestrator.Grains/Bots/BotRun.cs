@@ -1,0 +1,59 @@
+using Orchestrator.Abstractions;
+using Telegram.Bot;
+
+namespace Orchestrator.Grains.Bots;
+
+/// <summary>
+/// The in-memory side of one run of a bot's loop with one definition: from start until stop. All members are
+/// touched only on the grain's scheduler, so no locks are needed.
+/// </summary>
+internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
+{
+    public BotDefinition Definition { get; } = definition;
+
+    /// <summary>Cancels polling, startup and backoff waits at once.</summary>
+    public CancellationTokenSource Stopping { get; } = new();
+
+    /// <summary>Cancels in-flight handling; fired a grace period after <see cref="Stopping"/>.</summary>
+    public CancellationTokenSource Handling { get; } = new();
+
+    public Task Loop { get; set; } = Task.CompletedTask;
+
+    public ITelegramBotClient? Client { get; set; }
+
+    public IConversation? Conversation { get; set; }
+
+    /// <summary>One past the highest update id received.</summary>
+    public int NextUpdateId { get; set; } = offset;
+
+    /// <summary>The offset Telegram last saw in a successful getUpdates.</summary>
+    public int ConfirmedToTelegram { get; set; } = offset;
+
+    /// <summary>Update ids being handled, lowest first.</summary>
+    public SortedSet<int> InFlight { get; } = [];
+
+    /// <summary>Handler tasks by update id.</summary>
+    public Dictionary<int, Task> Handlers { get; } = [];
+
+    /// <summary>The last handler queued for each chat, so a chat's updates are handled in order.</summary>
+    public Dictionary<long, (int UpdateId, Task Task)> ChatTails { get; } = [];
+
+    /// <summary>Failed handling attempts by update id.</summary>
+    public Dictionary<int, int> Attempts { get; } = [];
+
+    /// <summary>Completed when a handler finishes; replaced after each wait.</summary>
+    public TaskCompletionSource Progress { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DateTimeOffset? RunningSince { get; set; }
+
+    public DateTimeOffset? LastPollAt { get; set; }
+
+    /// <summary>The offset to send to Telegram: the lowest update not yet handled.</summary>
+    public int ConfirmableOffset => InFlight.Count > 0 ? Math.Min(InFlight.Min, NextUpdateId) : NextUpdateId;
+
+    public void Dispose()
+    {
+        Stopping.Dispose();
+        Handling.Dispose();
+    }
+}
