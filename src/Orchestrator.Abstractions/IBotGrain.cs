@@ -11,7 +11,8 @@ public interface IBotGrain : IGrainWithStringKey
     /// (the old loop is stopped before the new one starts), and revives a failed bot with a fresh counter.
     /// Returns at once; the start itself (getMe, deleteWebhook, first poll) proceeds in the background.
     /// </summary>
-    Task ApplyAsync(BotDefinition definition);
+    /// <returns>True when the loop was (re)started; false when it was already running with this definition.</returns>
+    Task<bool> ApplyAsync(BotDefinition definition);
 
     /// <summary>Stops the loop (in-flight replies may finish within the graceful timeout) and forgets the bot.</summary>
     Task RemoveAsync();
@@ -66,4 +67,7 @@ public interface IOrchestratorGrain : IGrainWithStringKey
 
     /// <summary>The replicaUUIDs of the desired set.</summary>
     Task<string[]> GetBotIdsAsync();
+
+    /// <summary>Reloads the desired set from upstream now (it also runs on its own cadence).</summary>
+    Task<ReloadReport> ReloadAsync();
 }

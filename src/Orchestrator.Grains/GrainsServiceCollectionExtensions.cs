@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Conversations;
+using Orchestrator.Grains.Orchestration;
 using Orchestrator.Telegram;
 
 namespace Orchestrator.Grains;
@@ -14,6 +15,8 @@ public static class GrainsServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<BotOptions>();
+        services.AddOptions<OrchestratorOptions>();
+        services.TryAddSingleton<IBotDefinitionSource, NoUpstreamSource>();
         services.AddOptions<TelegramClientOptions>();
         services.TryAddSingleton<TelegramClientFactory>();
         services.TryAddSingleton<IConversationFactory, ConversationFactory>();

@@ -72,12 +72,12 @@ public sealed partial class BotGrain(
         }
     }
 
-    async Task IBotGrain.ApplyAsync(BotDefinition definition)
+    async Task<bool> IBotGrain.ApplyAsync(BotDefinition definition)
     {
         var current = State.Definition;
         if (current == definition && State.FailedReason is null && _run is not null)
         {
-            return;
+            return false;
         }
 
         await StopRunAsync();
@@ -102,6 +102,7 @@ public sealed partial class BotGrain(
         await SaveStateAsync();
         LogApplied(logger, ReplicaUuid, definition.ReplicaSlug);
         StartRun(definition);
+        return true;
     }
 
     async Task IBotGrain.RemoveAsync()

@@ -1,33 +1,68 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
 
 namespace Orchestrator.Grains.Orchestration;
 
 /// <summary>
 /// The cluster's coordinator: holds the desired set of bots (persisted, so a restarted cluster knows it before Sensay
-/// answers) and makes the bot grains match it. REST changes go through here, so create/update/delete of one bot are
-/// serialised and a POST of an existing bot can never start a second poller.
+/// answers), makes the bot grains match it, and reconciles it with Sensay on its own cadence. REST changes go through
+/// here, so create/update/delete of one bot are serialised and a POST of an existing bot never starts a second poller.
 /// </summary>
+/// <remarks>
+/// A reminder (minimum period one minute) only keeps the grain alive and brings it back after its silo died; the
+/// real cadences (reload, status print) run on grain timers, which may be as short as configured. Timer ticks
+/// interleave with grain calls, so a slow upstream never blocks the REST API; every state change happens
+/// synchronously between awaits, so interleaving cannot tear the desired set.
+/// </remarks>
 public sealed partial class OrchestratorGrain(
     [PersistentState(StateNames.DesiredSet, StorageNames.Orchestrator)] IPersistentState<DesiredSetState> state,
-    ILogger<OrchestratorGrain> logger) : Grain, IOrchestratorGrain
+    IBotDefinitionSource source,
+    IOptions<OrchestratorOptions> options,
+    TimeProvider time,
+    ILogger<OrchestratorGrain> logger) : Grain, IOrchestratorGrain, IRemindable
 {
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+
+    private readonly OrchestratorOptions _options = options.Value;
+    private HashSet<string> _heldRemovals = new(StringComparer.Ordinal);
+    private Task<ReloadReport>? _reload;
+
     private Dictionary<string, BotDefinition> Bots => state.State.Bots;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         LogActivated(logger, Bots.Count, RuntimeIdentity);
+        await this.RegisterOrUpdateReminder(ReminderNames.OrchestratorKeepAlive, KeepAlivePeriod, KeepAlivePeriod);
 
-        // Bring every desired bot up (again): after a cluster restart or a failover, their activations are gone.
-        this.RegisterGrainTimer(EnsureBotsRunningAsync, new GrainTimerCreationOptions
+        // First bring the persisted desired set up (after a cluster restart or a failover their activations are
+        // gone, and Sensay may be slow or down), then reload from upstream, then on the reload cadence.
+        this.RegisterGrainTimer(StartupAsync, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
             Period = Timeout.InfiniteTimeSpan,
             Interleave = true,
         });
-        return Task.CompletedTask;
+        if (source.IsConfigured)
+        {
+            this.RegisterGrainTimer(ReloadTickAsync, new GrainTimerCreationOptions
+            {
+                DueTime = _options.ReloadInterval,
+                Period = _options.ReloadInterval,
+                Interleave = true,
+            });
+        }
+
+        this.RegisterGrainTimer(PrintStatusAsync, new GrainTimerCreationOptions
+        {
+            DueTime = _options.PrintStatusInterval,
+            Period = _options.PrintStatusInterval,
+            Interleave = true,
+        });
     }
+
+    Task IRemindable.ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     Task IOrchestratorGrain.EnsureStartedAsync() => Task.CompletedTask;
 
@@ -100,26 +135,166 @@ public sealed partial class OrchestratorGrain(
 
     Task<string[]> IOrchestratorGrain.GetBotIdsAsync() => Task.FromResult(Bots.Keys.Order(StringComparer.Ordinal).ToArray());
 
+    Task<ReloadReport> IOrchestratorGrain.ReloadAsync() => ReloadAsync();
+
     private IBotGrain Bot(string replicaUuid) => GrainFactory.GetGrain<IBotGrain>(replicaUuid);
 
-    private async Task EnsureBotsRunningAsync(CancellationToken cancellationToken)
+    private async Task StartupAsync(CancellationToken cancellationToken)
     {
-        var definitions = Bots.Values.ToArray();
-        await Parallel.ForEachAsync(
-            definitions,
-            new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current },
-            async (definition, _) =>
+        await ForEachAsync(Bots.Values.ToArray(), async definition => await Bot(definition.ReplicaUuid).ApplyAsync(definition));
+        if (source.IsConfigured)
+        {
+            await ReloadAsync();
+        }
+    }
+
+    private Task ReloadTickAsync(CancellationToken cancellationToken) => ReloadAsync();
+
+    /// <summary>Runs one reload; reloads never overlap (a second caller waits for the first, then runs its own).</summary>
+    private async Task<ReloadReport> ReloadAsync()
+    {
+        while (_reload is { } running)
+        {
+            await running;
+        }
+
+        var reload = ReloadCoreAsync();
+        _reload = reload;
+        try
+        {
+            return await reload;
+        }
+        finally
+        {
+            _reload = null;
+        }
+    }
+
+    private async Task<ReloadReport> ReloadCoreAsync()
+    {
+        if (!source.IsConfigured)
+        {
+            return new ReloadReport { Outcome = ReloadOutcome.NotConfigured };
+        }
+
+        var started = time.GetTimestamp();
+        IReadOnlyList<BotDefinition> upstream;
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.ReloadTimeout, time);
+            upstream = await source.LoadAsync(timeout.Token);
+        }
+        catch (Exception ex)
+        {
+            var error = ex is BotSourceException ? ex.Message : $"{ex.GetType().Name} while loading bots";
+            LogReloadFailed(logger, error);
+            return new ReloadReport { Outcome = ReloadOutcome.Failed, Error = error, Duration = time.GetElapsedTime(started) };
+        }
+
+        // From here to the state write nothing awaits, so REST calls cannot interleave with the diff.
+        var diff = DesiredSetDiff.Compute(Bots, upstream);
+        var removalsAllowed = MassRemovalGuard.MayApply(Bots.Count, diff.Removed, _heldRemovals);
+        if (removalsAllowed)
+        {
+            _heldRemovals.Clear();
+        }
+        else
+        {
+            _heldRemovals = new HashSet<string>(diff.Removed, StringComparer.Ordinal);
+            LogRemovalHeld(logger, diff.Removed.Count, Bots.Count);
+        }
+
+        foreach (var definition in diff.Added.Concat(diff.Changed))
+        {
+            Bots[definition.ReplicaUuid] = definition;
+        }
+
+        if (removalsAllowed)
+        {
+            foreach (var replicaUuid in diff.Removed)
+            {
+                Bots.Remove(replicaUuid);
+            }
+        }
+
+        if (diff.Added.Count > 0 || diff.Changed.Count > 0 || (removalsAllowed && diff.Removed.Count > 0))
+        {
+            await state.WriteStateAsync();
+        }
+
+        // Apply to the grains. A REST call may have changed a bot meanwhile: only apply what is still desired.
+        var unchanged = diff.Unchanged.Select(d => d.ReplicaUuid).ToHashSet(StringComparer.Ordinal);
+        var revived = 0;
+        await ForEachAsync(diff.Added.Concat(diff.Changed).Concat(diff.Unchanged).ToArray(), async definition =>
+        {
+            if (Bots.TryGetValue(definition.ReplicaUuid, out var current) && current == definition
+                && await Bot(definition.ReplicaUuid).ApplyAsync(definition) && unchanged.Contains(definition.ReplicaUuid))
+            {
+                revived++;
+            }
+        });
+        if (removalsAllowed)
+        {
+            await ForEachAsync(diff.Removed.ToArray(), async replicaUuid =>
+            {
+                if (!Bots.ContainsKey(replicaUuid))
+                {
+                    await Bot(replicaUuid).RemoveAsync();
+                }
+            });
+        }
+
+        var report = new ReloadReport
+        {
+            Outcome = removalsAllowed ? ReloadOutcome.Applied : ReloadOutcome.RemovalHeld,
+            Added = diff.Added.Count,
+            Changed = diff.Changed.Count,
+            Removed = removalsAllowed ? diff.Removed.Count : 0,
+            Held = removalsAllowed ? 0 : diff.Removed.Count,
+            Revived = revived,
+            Duration = time.GetElapsedTime(started),
+        };
+        LogReloaded(logger, upstream.Count, report.Added, report.Changed, report.Removed, report.Revived, report.Held, report.Duration.TotalMilliseconds);
+        return report;
+    }
+
+    private async Task PrintStatusAsync(CancellationToken cancellationToken)
+    {
+        var reports = new List<BotStatusReport>(Bots.Count);
+        var unreachable = 0;
+        await ForEachAsync(Bots.Keys.ToArray(), async replicaUuid =>
+        {
+            try
+            {
+                if (await Bot(replicaUuid).GetStatusAsync() is { } report)
+                {
+                    reports.Add(report);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                unreachable++;
+            }
+        });
+        LogStatusTable(logger, StatusTable.Format(reports, Bots.Count, unreachable));
+    }
+
+    /// <summary>Runs <paramref name="action"/> for each item with bounded concurrency, on this grain's scheduler.</summary>
+    private Task ForEachAsync<T>(IReadOnlyCollection<T> items, Func<T, Task> action) =>
+        Parallel.ForEachAsync(
+            items,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.ApplyConcurrency, TaskScheduler = TaskScheduler.Current },
+            async (item, _) =>
             {
                 try
                 {
-                    await Bot(definition.ReplicaUuid).ApplyAsync(definition);
+                    await action(item);
                 }
                 catch (Exception ex)
                 {
-                    LogWakeFailed(logger, definition.ReplicaUuid, ex);
+                    LogBotCallFailed(logger, item?.ToString(), ex);
                 }
             });
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Orchestrator activated on {Silo} with {Count} desired bots")]
     private static partial void LogActivated(ILogger logger, int count, string silo);
@@ -133,6 +308,18 @@ public sealed partial class OrchestratorGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} removed")]
     private static partial void LogBotRemoved(ILogger logger, string replicaUuid);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} could not be started")]
-    private static partial void LogWakeFailed(ILogger logger, string replicaUuid, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call to bot {Bot} failed")]
+    private static partial void LogBotCallFailed(ILogger logger, string? bot, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reload failed, nothing changed; retrying at the next tick: {Error}")]
+    private static partial void LogReloadFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reload would stop {Removed} of {Count} bots; held until the next reload confirms it")]
+    private static partial void LogRemovalHeld(ILogger logger, int removed, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Upstream} bots from upstream: {Added} added, {Changed} changed, {Removed} removed, {Revived} restarted, {Held} removals held ({DurationMs:0} ms)")]
+    private static partial void LogReloaded(ILogger logger, int upstream, int added, int changed, int removed, int revived, int held, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Table}")]
+    private static partial void LogStatusTable(ILogger logger, string table);
 }
