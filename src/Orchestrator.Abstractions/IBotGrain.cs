@@ -19,6 +19,13 @@ public interface IBotGrain : IGrainWithStringKey
 
     /// <summary>The bot's status; null when the bot is not defined.</summary>
     Task<BotStatusReport?> GetStatusAsync();
+
+    /// <summary>
+    /// The supervisor's periodic check. Activates the bot if its silo died, adopts <paramref name="expected"/> if the
+    /// bot does not run it, and replaces a loop that died or hangs (counted as a failed restart). Never revives a
+    /// failed bot with an unchanged definition.
+    /// </summary>
+    Task<BotStatus> CheckHealthAsync(BotDefinition expected);
 }
 
 /// <summary>Outcome of <see cref="IOrchestratorGrain.CreateBotAsync"/>.</summary>

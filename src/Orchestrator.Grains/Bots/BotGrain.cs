@@ -123,6 +123,36 @@ public sealed partial class BotGrain(
 
     Task<BotStatusReport?> IBotGrain.GetStatusAsync() => Task.FromResult(BuildReport());
 
+    async Task<BotStatus> IBotGrain.CheckHealthAsync(BotDefinition expected)
+    {
+        if (State.Definition != expected)
+        {
+            // The supervisor's desired set is the truth: this activation lost or never got the definition.
+            LogAdopting(logger, ReplicaUuid);
+            await ((IBotGrain)this).ApplyAsync(expected);
+        }
+        else if (State.FailedReason is null && (_run is null || _run.Loop.IsCompleted || time.GetUtcNow() > _run.AliveUntil + _options.HealthCheckInterval))
+        {
+            // The loop died without failing the bot, or hangs past every deadline it set itself: replace it.
+            State.ConsecutiveFailures++;
+            State.Restarts++;
+            RecordError("the loop stopped making progress and was replaced");
+            LogReplacingLoop(logger, ReplicaUuid, State.ConsecutiveFailures);
+            await StopRunAsync();
+            if (State.ConsecutiveFailures >= _options.MaxFailedRestarts)
+            {
+                await FailAsync($"gave up after {State.ConsecutiveFailures} consecutive failures; last: {State.LastError}");
+            }
+            else
+            {
+                await SaveStateAsync();
+                StartRun(expected, Backoff.RestartDelay(State.ConsecutiveFailures, _options.HealthCheckInterval, _options.RestartBackoffCap));
+            }
+        }
+
+        return CurrentStatus().Status;
+    }
+
     private BotStatusReport? BuildReport()
     {
         if (State.Definition is not { } definition)
@@ -187,12 +217,13 @@ public sealed partial class BotGrain(
         }
     }
 
-    private void StartRun(BotDefinition definition)
+    /// <summary>Starts a run of the loop, after <paramref name="delay"/> when it replaces a failed one.</summary>
+    private void StartRun(BotDefinition definition, TimeSpan delay = default)
     {
         var run = new BotRun(definition, State.Offset);
         _run = run;
         SetStatus(BotStatus.Restarting);
-        run.Loop = RunAsync(run);
+        run.Loop = RunAsync(run, delay);
     }
 
     /// <summary>
@@ -250,16 +281,26 @@ public sealed partial class BotGrain(
         }
     }
 
-    private async Task RunAsync(BotRun run)
+    private async Task RunAsync(BotRun run, TimeSpan initialDelay)
     {
         // Start from the grain's scheduler but never synchronously inside the caller's turn.
         await Task.Yield();
         var stopping = run.Stopping.Token;
+        if (initialDelay > TimeSpan.Zero)
+        {
+            _nextRestartAt = time.GetUtcNow() + initialDelay;
+            if (!await DelayAsync(run, initialDelay, stopping))
+            {
+                return;
+            }
+        }
+
         var transientAttempts = 0;
         var firstStart = true;
         while (!stopping.IsCancellationRequested)
         {
             SetStatus(BotStatus.Restarting);
+            ExpectActivityWithin(run, PollDeadline);
             try
             {
                 var client = run.Client ??= telegram.Create(run.Definition.Token);
@@ -274,7 +315,7 @@ public sealed partial class BotGrain(
                 LogStarted(logger, ReplicaUuid, me.Username);
                 if (firstStart && _options.FirstPollJitter > TimeSpan.Zero)
                 {
-                    await Task.Delay(_options.FirstPollJitter * Random.Shared.NextDouble(), time, stopping);
+                    await DelayAsync(run, _options.FirstPollJitter * Random.Shared.NextDouble(), stopping);
                 }
 
                 firstStart = false;
@@ -298,7 +339,7 @@ public sealed partial class BotGrain(
                 var delay = TransientDelay(ex, transientAttempts);
                 LogStartRetry(logger, ReplicaUuid, Describe(ex), delay);
                 _nextRestartAt = time.GetUtcNow() + delay;
-                if (!await DelayAsync(delay, stopping))
+                if (!await DelayAsync(run, delay, stopping))
                 {
                     return;
                 }
@@ -318,7 +359,7 @@ public sealed partial class BotGrain(
                 var delay = Backoff.RestartDelay(State.ConsecutiveFailures, _options.HealthCheckInterval, _options.RestartBackoffCap);
                 _nextRestartAt = time.GetUtcNow() + delay;
                 _ = SaveStateAsync();
-                if (!await DelayAsync(delay, stopping))
+                if (!await DelayAsync(run, delay, stopping))
                 {
                     return;
                 }
@@ -339,6 +380,7 @@ public sealed partial class BotGrain(
             using (var call = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
                 call.CancelAfter(PollDeadline);
+                ExpectActivityWithin(run, PollDeadline);
                 try
                 {
                     updates = await client.GetUpdates(offset, limit: 100, timeout: busy ? 0 : _pollTimeoutSeconds, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
@@ -357,6 +399,7 @@ public sealed partial class BotGrain(
                     var delay = Backoff.ConflictDelay(Random.Shared.NextDouble());
                     LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
                     _ = SaveStateAsync();
+                    ExpectActivityWithin(run, delay);
                     await Task.Delay(delay, time, stopping);
                     continue;
                 }
@@ -366,6 +409,7 @@ public sealed partial class BotGrain(
                     RecordError(Describe(ex));
                     var delay = TransientDelay(ex, transientAttempts);
                     LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
+                    ExpectActivityWithin(run, delay);
                     await Task.Delay(delay, time, stopping);
                     continue;
                 }
@@ -399,6 +443,7 @@ public sealed partial class BotGrain(
                 // Telegram answers at once while an unconfirmed update is pending; wait for a handler to finish (or a
                 // short while, to pick up other chats' messages) instead of spinning.
                 var progress = run.Progress.Task;
+                ExpectActivityWithin(run, _options.BusyPollDelay);
                 await Task.WhenAny(progress, Task.Delay(_options.BusyPollDelay, time, stopping));
                 if (progress.IsCompleted)
                 {
@@ -493,9 +538,12 @@ public sealed partial class BotGrain(
         State.LastErrorAt = time.GetUtcNow();
     }
 
+    private void ExpectActivityWithin(BotRun run, TimeSpan within) => run.AliveUntil = time.GetUtcNow() + within;
+
     /// <summary>Waits, returning false when the run was stopped meanwhile.</summary>
-    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
+    private async Task<bool> DelayAsync(BotRun run, TimeSpan delay, CancellationToken stopping)
     {
+        ExpectActivityWithin(run, delay);
         try
         {
             await Task.Delay(delay, time, stopping);
@@ -575,6 +623,12 @@ public sealed partial class BotGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} ({ReplicaSlug}) applied")]
     private static partial void LogApplied(ILogger logger, string replicaUuid, string replicaSlug);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} did not run its desired definition; adopting it")]
+    private static partial void LogAdopting(ILogger logger, string replicaUuid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid}: loop died or hangs; replacing it ({Failures} consecutive failures)")]
+    private static partial void LogReplacingLoop(ILogger logger, string replicaUuid, int failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} removed")]
     private static partial void LogRemoved(ILogger logger, string replicaUuid);

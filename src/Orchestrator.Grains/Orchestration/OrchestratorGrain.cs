@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
+using Orchestrator.Grains.Bots;
 
 namespace Orchestrator.Grains.Orchestration;
 
@@ -19,12 +20,14 @@ public sealed partial class OrchestratorGrain(
     [PersistentState(StateNames.DesiredSet, StorageNames.Orchestrator)] IPersistentState<DesiredSetState> state,
     IBotDefinitionSource source,
     IOptions<OrchestratorOptions> options,
+    IOptions<BotOptions> botOptions,
     TimeProvider time,
     ILogger<OrchestratorGrain> logger) : Grain, IOrchestratorGrain, IRemindable
 {
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
 
     private readonly OrchestratorOptions _options = options.Value;
+    private readonly BotOptions _botOptions = botOptions.Value;
     private HashSet<string> _heldRemovals = new(StringComparer.Ordinal);
     private Task<ReloadReport>? _reload;
 
@@ -54,6 +57,12 @@ public sealed partial class OrchestratorGrain(
             });
         }
 
+        this.RegisterGrainTimer(CheckHealthAsync, new GrainTimerCreationOptions
+        {
+            DueTime = _botOptions.HealthCheckInterval,
+            Period = _botOptions.HealthCheckInterval,
+            Interleave = true,
+        });
         this.RegisterGrainTimer(PrintStatusAsync, new GrainTimerCreationOptions
         {
             DueTime = _options.PrintStatusInterval,
@@ -258,6 +267,37 @@ public sealed partial class OrchestratorGrain(
         return report;
     }
 
+    /// <summary>
+    /// The supervisor. It lives here, not in each bot, because a bot whose silo died has no activation left to check
+    /// itself: calling every desired bot activates the dead silo's bots on the survivors, and lets each bot replace a
+    /// loop that died or hangs. A check slower than the health-check timeout counts as failed.
+    /// </summary>
+    private async Task CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var failed = 0;
+        await ForEachAsync(Bots.Values.ToArray(), async definition =>
+        {
+            // A REST call may have removed or changed the bot since the snapshot: never resurrect it.
+            if (!Bots.TryGetValue(definition.ReplicaUuid, out var current) || current != definition)
+            {
+                return;
+            }
+
+            try
+            {
+                await Bot(definition.ReplicaUuid).CheckHealthAsync(definition).WaitAsync(_botOptions.HealthCheckTimeout, time);
+            }
+            catch (TimeoutException)
+            {
+                failed++;
+            }
+        });
+        if (failed > 0)
+        {
+            LogHealthChecksFailed(logger, failed, Bots.Count, _botOptions.HealthCheckTimeout.TotalMilliseconds);
+        }
+    }
+
     private async Task PrintStatusAsync(CancellationToken cancellationToken)
     {
         var reports = new List<BotStatusReport>(Bots.Count);
@@ -319,6 +359,9 @@ public sealed partial class OrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Upstream} bots from upstream: {Added} added, {Changed} changed, {Removed} removed, {Revived} restarted, {Held} removals held ({DurationMs:0} ms)")]
     private static partial void LogReloaded(ILogger logger, int upstream, int added, int changed, int removed, int revived, int held, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Count} health checks took longer than {TimeoutMs} ms")]
+    private static partial void LogHealthChecksFailed(ILogger logger, int failed, int count, double timeoutMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Table}")]
     private static partial void LogStatusTable(ILogger logger, string table);
