@@ -10,16 +10,21 @@ namespace Orchestrator.Grains;
 /// <summary>Registers what the grains need besides Orleans itself.</summary>
 public static class GrainsServiceCollectionExtensions
 {
-    /// <summary>Adds the bot runtime: Telegram clients, conversations and the clock.</summary>
+    /// <summary>
+    /// Adds the bot runtime: Telegram clients, the Sensay client, conversations, the upstream source of the desired
+    /// set and the clock. Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
+    /// <see cref="TelegramClientOptions"/>, <c>SensayOptions</c>) are configured by the caller.
+    /// </summary>
     public static IServiceCollection AddBotRuntime(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<BotOptions>();
         services.AddOptions<OrchestratorOptions>();
-        services.TryAddSingleton<IBotDefinitionSource, NoUpstreamSource>();
-        services.AddOptions<TelegramClientOptions>();
-        services.TryAddSingleton<TelegramClientFactory>();
-        services.TryAddSingleton<IConversationFactory, ConversationFactory>();
+        services.AddTelegramClients();
+        services.AddSensayClient();
+        services.TryAddSingleton<UpstreamLimiter>();
+        services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
+        services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();
         return services;
     }
 }

@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Logging;
+using Orchestrator.Abstractions;
+using Orchestrator.Grains.Bots;
+using Orchestrator.Sensay;
+using Orchestrator.Telegram;
+using Telegram.Bot;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace Orchestrator.Grains.Conversations;
+
+/// <summary>
+/// What one bot does with a message (SPEC §7): decide whether it is addressed to the bot, then answer it with the
+/// replica's completion, store it in the replica's history, or explain what is missing. Sensay failures become an
+/// apology with an error id; Telegram send failures that have a remedy are handled by the <see cref="ReplySender"/>.
+/// </summary>
+internal sealed partial class SensayConversation(
+    BotDefinition definition,
+    ITelegramBotClient client,
+    BotIdentity bot,
+    ISensayClient sensay,
+    UpstreamLimiter upstream,
+    FloodLimiter flood,
+    ReplySender sender,
+    string telegramBaseUrl,
+    TimeProvider time,
+    ILogger<SensayConversation> logger) : IConversation
+{
+    /// <summary>Answers are Markdown from the replica; Telegram rejects unbalanced markup and the sender then falls back to plain text.</summary>
+    private const ParseMode AnswerParseMode = ParseMode.Markdown;
+
+    /// <inheritdoc />
+    public async Task HandleAsync(Update update, CancellationToken cancellationToken)
+    {
+        if (update.Message is not { } message)
+        {
+            return;
+        }
+
+        var decision = MessageRules.Decide(message, bot);
+        switch (decision)
+        {
+            case MessageDecision.Ignore:
+                return;
+            case MessageDecision.StoreHistory store:
+                await sensay.SaveChatHistoryAsync(definition.ReplicaUuid, Context(store.Chat), store.Text, cancellationToken);
+                return;
+        }
+
+        var chat = decision switch
+        {
+            MessageDecision.Answer answer => answer.Chat,
+            MessageDecision.ExplainNoText explain => explain.Chat,
+            MessageDecision.NoMessageProvided empty => empty.Chat,
+            _ => throw new InvalidOperationException($"Unknown decision {decision.GetType().Name}"),
+        };
+        switch (flood.Check(chat.UserId))
+        {
+            case FloodVerdict.Skip:
+                return;
+            case FloodVerdict.Warn:
+                await SendAsync(chat, ConversationTexts.SlowDown, parseMode: null, cancellationToken);
+                return;
+        }
+
+        var text = decision switch
+        {
+            MessageDecision.Answer answer => await CompleteAsync(answer, cancellationToken),
+            MessageDecision.ExplainNoText => ConversationTexts.NoText,
+            _ => ConversationTexts.NoMessageProvided,
+        };
+        await SendAsync(chat, text, decision is MessageDecision.Answer ? AnswerParseMode : null, cancellationToken);
+    }
+
+    /// <summary>The replica's answer, or an apology with an error id when Sensay fails. Shows "typing" meanwhile.</summary>
+    private async Task<string> CompleteAsync(MessageDecision.Answer answer, CancellationToken cancellationToken)
+    {
+        var chat = answer.Chat;
+        await using var typing = TypingIndicator.Start(client, chat.ChatId, chat.MessageThreadId, time, cancellationToken);
+        try
+        {
+            if (!await sensay.IsLicenseValidAsync(definition.ReplicaUuid, cancellationToken))
+            {
+                return ConversationTexts.LicenseExpired;
+            }
+
+            await sensay.EnsureUserAsync(chat.UserId, cancellationToken);
+            var imageUrl = answer.PhotoFileId is { } fileId ? await PhotoUrlAsync(fileId, cancellationToken) : null;
+            using (await upstream.AcquireAsync(cancellationToken))
+            {
+                return await sensay.GetCompletionAsync(definition.ReplicaUuid, Context(chat), answer.Text, imageUrl, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var errorId = ConversationTexts.NewErrorId();
+            LogUpstreamFailed(logger, definition.ReplicaUuid, errorId, Describe(ex));
+            return ConversationTexts.Apology(errorId);
+        }
+    }
+
+    /// <summary>The photo's download URL. It contains the bot token: it goes to Sensay and nowhere else (never a log).</summary>
+    private async Task<string?> PhotoUrlAsync(string fileId, CancellationToken cancellationToken)
+    {
+        var file = await client.GetFile(fileId, cancellationToken);
+        return file.FilePath is { Length: > 0 } path ? $"{telegramBaseUrl.TrimEnd('/')}/file/bot{definition.Token}/{path}" : null;
+    }
+
+    private async Task SendAsync(TelegramChatInfo chat, string text, ParseMode? parseMode, CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendReplyAsync(chat.ChatId, text, chat.MessageId, chat.MessageThreadId, parseMode, cancellationToken);
+        switch (outcome.Status)
+        {
+            case ReplyStatus.Dropped:
+                LogReplyDropped(logger, definition.ReplicaUuid, chat.ChatId, outcome.Error?.Kind.ToString());
+                break;
+            case ReplyStatus.Failed:
+                // Throwing leaves the update unconfirmed, so it is handled again (up to the attempt limit).
+                throw new ReplyFailedException($"Sending the answer failed: {outcome.Error?.Kind}");
+        }
+    }
+
+    private static TelegramChatContext Context(TelegramChatInfo chat) =>
+        new(chat.ChatType, chat.ChatId, chat.ChatName, chat.UserId, chat.Username, chat.MessageId, chat.MessageThreadId);
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        SensayApiException sensayError => sensayError.Message,
+        OperationCanceledException or TimeoutException => "Sensay did not answer in time",
+        _ => TelegramErrors.Redact(ex.GetType().Name + ": " + ex.Message),
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: upstream failed (error id {ErrorId}): {Error}")]
+    private static partial void LogUpstreamFailed(ILogger logger, string replicaUuid, string errorId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid}: answer to chat {ChatId} dropped ({Reason})")]
+    private static partial void LogReplyDropped(ILogger logger, string replicaUuid, long chatId, string? reason);
+}
+
+/// <summary>Sending an answer failed after the sender's own retries.</summary>
+internal sealed class ReplyFailedException(string message) : Exception(message);
