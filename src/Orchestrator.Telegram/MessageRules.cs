@@ -208,6 +208,15 @@ public static class MessageRules
                 position++;
             }
 
+            // "hey @bot, hi" → "hey, hi": punctuation right after the mention joins the word before it.
+            if (!atStart && position < text.Length && text[position] is ',' or '.' or '!' or '?' or ';' or ':')
+            {
+                while (builder.Length > 0 && IsHorizontalSpace(builder[^1]))
+                {
+                    builder.Length--;
+                }
+            }
+
             // Collapse: if whitespace is on both sides of the cut (or at the start), keep only what is before it.
             if (atStart || (builder.Length > 0 && IsHorizontalSpace(builder[^1])))
             {

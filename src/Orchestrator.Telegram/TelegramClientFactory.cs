@@ -34,11 +34,11 @@ public sealed class TelegramClientFactory : IDisposable
     /// A client for one bot. Built-in 429 retries are off (<c>RetryThreshold = 0</c>): the caller owns retries.
     /// Throws <see cref="ArgumentException"/> ("Bot token invalid", without the token) for a malformed token.
     /// </summary>
-    public ITelegramBotClient Create(string token, CancellationToken globalCancellation = default)
+    public ITelegramBotClient Create(string token)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
         var options = new TelegramBotClientOptions(token, _baseUrl) { RetryThreshold = 0 };
-        return new TelegramBotClient(options, _httpClient, globalCancellation);
+        return new TelegramBotClient(options, _httpClient);
     }
 
     /// <inheritdoc />
