@@ -1,16 +1,75 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Telegram.Bot;
 
 namespace Orchestrator.Telegram;
 
-/// <summary>Creates Telegram clients sharing one HttpClient (placeholder until the adapter lands).</summary>
-public sealed class TelegramClientFactory(IOptions<TelegramClientOptions> options)
+/// <summary>
+/// Creates <see cref="ITelegramBotClient"/>s that all share ONE <see cref="HttpClient"/> (one connection pool for
+/// thousands of bots). The HTTP client has no logging handler: Bot API URLs contain the token.
+/// </summary>
+public sealed class TelegramClientFactory : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(3) })
-    {
-        Timeout = TimeSpan.FromSeconds(options.Value.PollTimeoutSeconds + 20),
-    };
+    private readonly HttpClient _httpClient;
+    private readonly string _baseUrl;
 
-    public ITelegramBotClient Create(string token) =>
-        new TelegramBotClient(new TelegramBotClientOptions(token, options.Value.BaseUrl) { RetryThreshold = 0 }, _http);
+    /// <summary>Creates the factory and its shared HTTP client from the options.</summary>
+    public TelegramClientFactory(IOptions<TelegramClientOptions> options)
+        : this(options.Value, CreateHandler(options.Value))
+    {
+    }
+
+    /// <summary>For tests: route every request through <paramref name="handler"/>.</summary>
+    internal TelegramClientFactory(TelegramClientOptions options, HttpMessageHandler handler)
+    {
+        _baseUrl = options.BaseUrl;
+        HttpMessageHandler pipeline = options.UseHttp2 ? new Http2Handler(handler) : handler;
+        _httpClient = new HttpClient(pipeline, disposeHandler: true) { Timeout = options.HttpTimeout };
+    }
+
+    /// <summary>The shared HTTP client (configured once; never change its timeout after the first request).</summary>
+    public HttpClient HttpClient => _httpClient;
+
+    /// <summary>
+    /// A client for one bot. Built-in 429 retries are off (<c>RetryThreshold = 0</c>): the caller owns retries.
+    /// Throws <see cref="ArgumentException"/> ("Bot token invalid", without the token) for a malformed token.
+    /// </summary>
+    public ITelegramBotClient Create(string token)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        var options = new TelegramBotClientOptions(token, _baseUrl) { RetryThreshold = 0 };
+        return new TelegramBotClient(options, _httpClient);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _httpClient.Dispose();
+
+    private static SocketsHttpHandler CreateHandler(TelegramClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(3),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.All,
+            EnableMultipleHttp2Connections = true,
+        };
+        if (options.DangerousAcceptAnyServerCertificate)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+
+        return handler;
+    }
+
+    /// <summary>Asks for HTTP/2 on every request, accepting HTTP/1.1 when the server does not speak it.</summary>
+    private sealed class Http2Handler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }

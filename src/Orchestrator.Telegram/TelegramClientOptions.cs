@@ -1,9 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
 namespace Orchestrator.Telegram;
 
-/// <summary>Telegram client settings (placeholder until the adapter lands).</summary>
+/// <summary>
+/// Settings of the shared Telegram Bot API HTTP client (environment: <c>TELEGRAM_API_URL</c>).
+/// </summary>
 public sealed class TelegramClientOptions
 {
-    public string BaseUrl { get; set; } = "https://api.telegram.org";
+    /// <summary>Default Bot API base URL.</summary>
+    public const string DefaultBaseUrl = "https://api.telegram.org";
 
+    /// <summary>Bot API base URL: the real API, a self-hosted Bot API server or an emulator. Default <c>https://api.telegram.org</c>.</summary>
+    public string BaseUrl { get; set; } = DefaultBaseUrl;
+
+    /// <summary>Long-poll timeout passed to <c>getUpdates</c>, in seconds. Default 50, range 1..50 (Telegram caps it at 50).</summary>
+    [Range(1, 50)]
     public int PollTimeoutSeconds { get; set; } = 50;
+
+    /// <summary>Ask for HTTP/2 (falls back to HTTP/1.1 when the server does not offer it). Default false.</summary>
+    public bool UseHttp2 { get; set; }
+
+    /// <summary>Test only: accept any TLS server certificate (e.g. an emulator with a self-signed certificate). Default false.</summary>
+    public bool DangerousAcceptAnyServerCertificate { get; set; }
+
+    /// <summary>
+    /// The shared <see cref="HttpClient.Timeout"/>: the long-poll timeout plus a 20 s margin, so a healthy long poll
+    /// never hits it, while a half-open connection is still noticed.
+    /// </summary>
+    public TimeSpan HttpTimeout => TimeSpan.FromSeconds(PollTimeoutSeconds + 20);
+}
+
+/// <summary>Validates <see cref="TelegramClientOptions"/>, naming the setting to fix.</summary>
+public sealed class TelegramClientOptionsValidator : IValidateOptions<TelegramClientOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TelegramClientOptions options)
+    {
+        List<string> errors = [];
+        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add("TELEGRAM_API_URL must be an absolute http:// or https:// URL.");
+        }
+
+        if (options.PollTimeoutSeconds is < 1 or > 50)
+        {
+            errors.Add("The Telegram long-poll timeout must be between 1 and 50 seconds.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }
