@@ -1,0 +1,98 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orchestrator.Abstractions;
+using Orchestrator.Fakes.Sensay;
+using Orchestrator.Fakes.Telegram;
+using Orchestrator.Grains;
+using Orchestrator.Grains.Bots;
+using Orchestrator.Grains.Orchestration;
+using Orchestrator.Sensay;
+using Orchestrator.Telegram;
+using Orleans.TestingHost;
+
+namespace Orchestrator.Tests.Grains;
+
+/// <summary>
+/// A two-silo in-process Orleans cluster running the real grains, with the real Telegram.Bot client talking to the
+/// Telegram emulator and the real Sensay client talking to the fake Sensay, both over loopback. Shared by a collection;
+/// every test uses fresh tokens and replicaUUIDs.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    /// <summary>The Sensay API key the fake expects.</summary>
+    public const string SensayApiKey = "test-sensay-key";
+
+    /// <summary>Long-poll timeout of the bots under test: short, so stop and health paths are quick.</summary>
+    public const int PollTimeoutSeconds = 2;
+
+    private static int s_nextBotId = 100_000;
+
+    public TelegramEmulator Telegram { get; private set; } = null!;
+
+    public FakeSensayApi Sensay { get; private set; } = null!;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public IOrchestratorGrain Orchestrator => Grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator);
+
+    /// <summary>A fresh bot definition with a unique, well-formed token.</summary>
+    public static BotDefinition NewBot(string? slug = null)
+    {
+        var id = Interlocked.Increment(ref s_nextBotId);
+        return new BotDefinition($"replica-{id}-{Guid.NewGuid():N}", slug ?? $"slug-{id}", $"owner-{id}", $"{id}:SECRET{Guid.NewGuid():N}");
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        Telegram = await TelegramEmulator.StartAsync();
+        Sensay = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = SensayApiKey });
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Bots);
+            silo.AddMemoryGrainStorage(StorageNames.Orchestrator);
+            silo.UseInMemoryReminderService();
+            silo.Services.AddBotRuntime();
+            silo.Services.Configure<TelegramClientOptions>(o =>
+            {
+                o.BaseUrl = Telegram.BaseUrl.ToString();
+                o.PollTimeoutSeconds = PollTimeoutSeconds;
+            });
+            silo.Services.Configure<SensayOptions>(o =>
+            {
+                o.BaseUrl = Sensay.BaseUrl;
+                o.ApiKey = SensayApiKey;
+                o.RetryDelay = TimeSpan.FromMilliseconds(10);
+            });
+            silo.Services.Configure<BotOptions>(o =>
+            {
+                o.HealthCheckInterval = TimeSpan.FromMilliseconds(500);
+                o.HealthCheckTimeout = TimeSpan.FromSeconds(1);
+                o.GracefulShutdownTimeout = TimeSpan.FromSeconds(1);
+                o.BusyPollDelay = TimeSpan.FromMilliseconds(100);
+            });
+            silo.Services.Configure<OrchestratorOptions>(o =>
+            {
+                // Reloads run when a test asks for one.
+                o.ReloadInterval = TimeSpan.FromHours(1);
+                o.PrintStatusInterval = TimeSpan.FromHours(1);
+            });
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Telegram.DisposeAsync();
+        await Sensay.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
