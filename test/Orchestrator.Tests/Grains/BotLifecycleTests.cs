@@ -13,7 +13,7 @@ public sealed class BotLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task Private_message_gets_the_completion_as_reply_and_the_offset_is_confirmed()
     {
-        var bot = ClusterFixture.NewBot();
+        var bot = fixture.NewBot();
         Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(bot));
         await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
 
@@ -37,8 +37,8 @@ public sealed class BotLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task Deleting_a_bot_stops_its_polling()
     {
-        var bot = ClusterFixture.NewBot();
-        var witness = ClusterFixture.NewBot();
+        var bot = fixture.NewBot();
+        var witness = fixture.NewBot();
         await fixture.Orchestrator.CreateBotAsync(bot);
         await fixture.Orchestrator.CreateBotAsync(witness);
         await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
@@ -59,7 +59,7 @@ public sealed class BotLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task Creating_an_existing_bot_is_refused_and_leaves_one_poller()
     {
-        var bot = ClusterFixture.NewBot();
+        var bot = fixture.NewBot();
         Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(bot));
         Assert.Equal(CreateBotResult.AlreadyExists, await fixture.Orchestrator.CreateBotAsync(bot with { ReplicaSlug = "other" }));
         await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
@@ -73,8 +73,8 @@ public sealed class BotLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task A_token_change_stops_the_old_poller_before_the_new_one_starts()
     {
-        var bot = ClusterFixture.NewBot();
-        var replacement = ClusterFixture.NewBot();
+        var bot = fixture.NewBot();
+        var replacement = fixture.NewBot();
         await fixture.Orchestrator.CreateBotAsync(bot);
         await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
 

@@ -36,8 +36,19 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IOrchestratorGrain Orchestrator => Grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator);
 
-    /// <summary>A fresh bot definition with a unique, well-formed token.</summary>
-    public static BotDefinition NewBot(string? slug = null)
+    /// <summary>
+    /// A fresh bot definition with a unique, well-formed token. Its replica exists in the fake Sensay (so completions
+    /// work) without a Telegram integration (so a reload does not pick it up).
+    /// </summary>
+    public BotDefinition NewBot(string? slug = null)
+    {
+        var bot = NewDefinition(slug);
+        Sensay.AddReplica(new FakeReplica(bot.ReplicaUuid, bot.ReplicaSlug, TelegramToken: null, bot.OwnerUuid, HasTelegramIntegration: false));
+        return bot;
+    }
+
+    /// <summary>A fresh bot definition, unknown to the fake Sensay.</summary>
+    public static BotDefinition NewDefinition(string? slug = null)
     {
         var id = Interlocked.Increment(ref s_nextBotId);
         return new BotDefinition($"replica-{id}-{Guid.NewGuid():N}", slug ?? $"slug-{id}", $"owner-{id}", $"{id}:SECRET{Guid.NewGuid():N}");
@@ -54,6 +65,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(StorageNames.Orchestrator);
             silo.UseInMemoryReminderService();
             silo.Services.AddBotRuntime();
+            // These tests define bots directly; reconciliation with Sensay has its own fixture.
+            silo.Services.AddSingleton<IBotDefinitionSource>(new NoUpstream());
             silo.Services.Configure<TelegramClientOptions>(o =>
             {
                 o.BaseUrl = Telegram.BaseUrl.ToString();
@@ -89,6 +102,14 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Telegram.DisposeAsync();
         await Sensay.DisposeAsync();
     }
+}
+
+/// <summary>No upstream: the grains' callers alone define the bots.</summary>
+internal sealed class NoUpstream : IBotDefinitionSource
+{
+    public bool IsConfigured => false;
+
+    public Task<IReadOnlyList<BotDefinition>> LoadAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 }
 
 [CollectionDefinition(Name)]
