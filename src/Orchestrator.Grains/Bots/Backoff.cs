@@ -23,14 +23,14 @@ public static class Backoff
 
     /// <summary>
     /// The delay before retrying a transient error (5xx, network, timeout) for the <paramref name="attempt"/>-th time
-    /// (1-based): 1 s doubling up to 30 s, with ±20 % jitter from <paramref name="random"/> in [0, 1).
+    /// (1-based): <paramref name="initial"/> doubling up to 30× that, with ±20 % jitter from <paramref name="random"/> in [0, 1).
     /// </summary>
-    public static TimeSpan TransientRetryDelay(int attempt, double random)
+    public static TimeSpan TransientRetryDelay(int attempt, TimeSpan initial, double random)
     {
-        var baseDelay = RestartDelay(Math.Max(attempt, 1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        var baseDelay = RestartDelay(Math.Max(attempt, 1), initial, initial * 30);
         return baseDelay * (0.8 + (0.4 * random));
     }
 
-    /// <summary>The delay after a 409 (another poller on the token): 2–5 s, so a stale duplicate has time to stop.</summary>
-    public static TimeSpan ConflictDelay(double random) => TimeSpan.FromSeconds(2 + (3 * random));
+    /// <summary>The delay after a 409 (another poller on the token): 1–2.5× <paramref name="minimum"/>, with jitter.</summary>
+    public static TimeSpan ConflictDelay(TimeSpan minimum, double random) => minimum * (1 + (1.5 * random));
 }

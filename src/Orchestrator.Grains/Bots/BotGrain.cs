@@ -41,7 +41,7 @@ public sealed partial class BotGrain(
     private string ReplicaUuid => this.GetPrimaryKeyString();
 
     /// <summary>A poll that has not answered by then is hung: Telegram answers within the poll timeout.</summary>
-    private TimeSpan PollDeadline => TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout + TimeSpan.FromSeconds(5);
+    private TimeSpan PollDeadline => TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout + _options.PollGrace;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -396,7 +396,7 @@ public sealed partial class BotGrain(
                 {
                     State.Conflicts++;
                     RecordError(Describe(ex));
-                    var delay = Backoff.ConflictDelay(Random.Shared.NextDouble());
+                    var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
                     LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
                     _ = SaveStateAsync();
                     ExpectActivityWithin(run, delay);
@@ -563,10 +563,10 @@ public sealed partial class BotGrain(
         _ => false,
     };
 
-    private static TimeSpan TransientDelay(Exception ex, int attempt) =>
+    private TimeSpan TransientDelay(Exception ex, int attempt) =>
         ex is ApiRequestException { ErrorCode: 429, Parameters.RetryAfter: { } retryAfter }
             ? TimeSpan.FromSeconds(retryAfter)
-            : Backoff.TransientRetryDelay(attempt, Random.Shared.NextDouble());
+            : Backoff.TransientRetryDelay(attempt, _options.TransientRetryDelay, Random.Shared.NextDouble());
 
     /// <summary>A short description of an error, without tokens or URLs.</summary>
     private static string Describe(Exception ex) => ex switch

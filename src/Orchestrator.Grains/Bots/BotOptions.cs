@@ -30,6 +30,21 @@ public sealed class BotOptions
     /// <summary>Upper bound of the random delay before a bot's first poll, so many bots do not poll in lockstep (default 0).</summary>
     public TimeSpan FirstPollJitter { get; set; } = TimeSpan.Zero;
 
+    /// <summary>First delay after a transient Telegram error (5xx, network, timeout); doubles up to 30× this (default 1 s).</summary>
+    public TimeSpan TransientRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Shortest wait after a 409 (another poller on the token); the wait is 1–2.5× this, with jitter, so a stale
+    /// duplicate activation has time to stop (default 2 s).
+    /// </summary>
+    public TimeSpan ConflictDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Slack on top of the long-poll timeout plus <see cref="HealthCheckTimeout"/> before a poll that has not answered
+    /// counts as hung and is replaced (default 5 s: network latency on a healthy poll must not trip it).
+    /// </summary>
+    public TimeSpan PollGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Attempts at handling one update before it is skipped as undeliverable (default 3).</summary>
     public int MaxHandlingAttempts { get; set; } = 3;
 }

@@ -38,12 +38,12 @@ public sealed class BackoffTests
     [InlineData(3, 0.5, 4.0)]
     [InlineData(20, 0.5, 30.0)]
     public void Transient_retry_doubles_from_one_second_to_thirty_with_jitter(int attempt, double random, double expectedSeconds) =>
-        Assert.Equal(expectedSeconds, Backoff.TransientRetryDelay(attempt, random).TotalSeconds, precision: 2);
+        Assert.Equal(expectedSeconds, Backoff.TransientRetryDelay(attempt, TimeSpan.FromSeconds(1), random).TotalSeconds, precision: 2);
 
     [Fact]
-    public void Conflict_delay_stays_between_two_and_five_seconds()
+    public void Conflict_delay_stays_between_one_and_two_and_a_half_times_the_minimum()
     {
-        Assert.Equal(TimeSpan.FromSeconds(2), Backoff.ConflictDelay(0));
-        Assert.True(Backoff.ConflictDelay(0.999) < TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.FromSeconds(2), Backoff.ConflictDelay(TimeSpan.FromSeconds(2), 0));
+        Assert.True(Backoff.ConflictDelay(TimeSpan.FromSeconds(2), 0.999) < TimeSpan.FromSeconds(5));
     }
 }

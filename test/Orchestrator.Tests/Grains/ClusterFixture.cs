@@ -84,6 +84,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.HealthCheckTimeout = TimeSpan.FromSeconds(1);
                 o.GracefulShutdownTimeout = TimeSpan.FromSeconds(1);
                 o.BusyPollDelay = TimeSpan.FromMilliseconds(100);
+                o.TransientRetryDelay = TimeSpan.FromMilliseconds(50);
+                o.ConflictDelay = TimeSpan.FromMilliseconds(100);
+                o.PollGrace = TimeSpan.FromMilliseconds(500);
             });
             silo.Services.Configure<OrchestratorOptions>(o =>
             {
