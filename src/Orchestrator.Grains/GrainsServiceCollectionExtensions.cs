@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Conversations;
 using Orchestrator.Grains.Orchestration;
+using Orchestrator.Grains.Telemetry;
 using Orchestrator.Telegram;
 
 namespace Orchestrator.Grains;
@@ -22,6 +23,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<OrchestratorOptions>();
         services.AddTelegramClients();
         services.AddSensayClient();
+        services.AddMetrics();
+        services.TryAddSingleton<OrchestratorMetrics>();
         services.TryAddSingleton<UpstreamLimiter>();
         services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
         services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();

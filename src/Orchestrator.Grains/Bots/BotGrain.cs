@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
+using Orchestrator.Grains.Telemetry;
 using Orchestrator.Telegram;
 using Orleans.Storage;
 using Telegram.Bot;
@@ -22,6 +23,7 @@ public sealed partial class BotGrain(
     IConversationFactory conversations,
     IOptions<BotOptions> botOptions,
     IOptions<TelegramClientOptions> telegramOptions,
+    OrchestratorMetrics metrics,
     TimeProvider time,
     ILogger<BotGrain> logger) : Grain, IBotGrain
 {
@@ -70,6 +72,8 @@ public sealed partial class BotGrain(
         {
             // The runtime's deactivation budget ran out; the run's tokens are cancelled, nothing else to wait for.
         }
+
+        metrics.SetStatus(ReplicaUuid, null);
     }
 
     async Task<bool> IBotGrain.ApplyAsync(BotDefinition definition)
@@ -93,6 +97,7 @@ public sealed partial class BotGrain(
         if (current is not null && current != definition)
         {
             State.Restarts++;
+            metrics.Restarted();
         }
 
         State.Definition = definition;
@@ -117,6 +122,7 @@ public sealed partial class BotGrain(
         await state.ClearStateAsync();
         state.State = new BotState();
         SetStatus(BotStatus.Stopped);
+        metrics.SetStatus(ReplicaUuid, null);
         LogRemoved(logger, ReplicaUuid);
         DeactivateOnIdle();
     }
@@ -136,6 +142,7 @@ public sealed partial class BotGrain(
             // The loop died without failing the bot, or hangs past every deadline it set itself: replace it.
             State.ConsecutiveFailures++;
             State.Restarts++;
+            metrics.Restarted();
             RecordError("the loop stopped making progress and was replaced");
             LogReplacingLoop(logger, ReplicaUuid, State.ConsecutiveFailures);
             await StopRunAsync();
@@ -150,7 +157,9 @@ public sealed partial class BotGrain(
             }
         }
 
-        return CurrentStatus().Status;
+        var current = CurrentStatus().Status;
+        metrics.SetStatus(ReplicaUuid, current);
+        return current;
     }
 
     private BotStatusReport? BuildReport()
@@ -214,6 +223,7 @@ public sealed partial class BotGrain(
         {
             _status = status;
             _statusSince = since ?? time.GetUtcNow();
+            metrics.SetStatus(ReplicaUuid, status);
         }
     }
 
@@ -328,12 +338,14 @@ public sealed partial class BotGrain(
             }
             catch (ApiRequestException ex) when (ex.ErrorCode == 401)
             {
+                metrics.TelegramError("start", "401");
                 await FailAsync("token rejected by Telegram");
                 return;
             }
             catch (Exception ex) when (IsTransient(ex))
             {
                 // Telegram or the network is down: wait and try again; not a crash of this bot.
+                metrics.TelegramError("start", ErrorCode(ex));
                 transientAttempts++;
                 RecordError(Describe(ex));
                 var delay = TransientDelay(ex, transientAttempts);
@@ -356,6 +368,7 @@ public sealed partial class BotGrain(
                 }
 
                 State.Restarts++;
+                metrics.Restarted();
                 var delay = Backoff.RestartDelay(State.ConsecutiveFailures, _options.HealthCheckInterval, _options.RestartBackoffCap);
                 _nextRestartAt = time.GetUtcNow() + delay;
                 _ = SaveStateAsync();
@@ -387,6 +400,7 @@ public sealed partial class BotGrain(
                 }
                 catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
                 {
+                    metrics.TelegramError("getUpdates", "timeout");
                     transientAttempts++;
                     RecordError($"getUpdates did not answer within {PollDeadline.TotalSeconds:0} s");
                     LogPollHung(logger, ReplicaUuid, PollDeadline);
@@ -394,6 +408,7 @@ public sealed partial class BotGrain(
                 }
                 catch (ApiRequestException ex) when (ex.ErrorCode == 409)
                 {
+                    metrics.TelegramError("getUpdates", "409");
                     State.Conflicts++;
                     RecordError(Describe(ex));
                     var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
@@ -405,6 +420,7 @@ public sealed partial class BotGrain(
                 }
                 catch (Exception ex) when (IsTransient(ex))
                 {
+                    metrics.TelegramError("getUpdates", ErrorCode(ex));
                     transientAttempts++;
                     RecordError(Describe(ex));
                     var delay = TransientDelay(ex, transientAttempts);
@@ -463,16 +479,17 @@ public sealed partial class BotGrain(
         run.InFlight.Add(update.Id);
         var chatId = update.Message?.Chat?.Id ?? 0;
         var previous = run.ChatTails.TryGetValue(chatId, out var tail) ? tail.Task : Task.CompletedTask;
-        var task = HandleInOrderAsync(run, previous, update, chatId);
+        var task = HandleInOrderAsync(run, previous, update, chatId, time.GetTimestamp());
         run.Handlers[update.Id] = task;
         run.ChatTails[chatId] = (update.Id, task);
     }
 
-    private async Task HandleInOrderAsync(BotRun run, Task previous, Update update, long chatId)
+    private async Task HandleInOrderAsync(BotRun run, Task previous, Update update, long chatId, long receivedAt)
     {
         await Task.Yield();
         await previous;
         var handled = false;
+        var gaveUp = false;
         try
         {
             if (run.Conversation is { } conversation)
@@ -488,7 +505,7 @@ public sealed partial class BotGrain(
         catch (Exception ex)
         {
             var attempts = run.Attempts[update.Id] = run.Attempts.GetValueOrDefault(update.Id) + 1;
-            handled = attempts >= _options.MaxHandlingAttempts;
+            handled = gaveUp = attempts >= _options.MaxHandlingAttempts;
             LogHandlingFailed(logger, ReplicaUuid, update.Id, attempts, handled, ex);
         }
         finally
@@ -502,6 +519,7 @@ public sealed partial class BotGrain(
 
             if (handled)
             {
+                metrics.UpdateHandled(gaveUp, time.GetElapsedTime(receivedAt));
                 run.Attempts.Remove(update.Id);
                 State.UpdatesHandled++;
                 State.HandledAboveOffset.Add(update.Id);
@@ -567,6 +585,10 @@ public sealed partial class BotGrain(
         ex is ApiRequestException { ErrorCode: 429, Parameters.RetryAfter: { } retryAfter }
             ? TimeSpan.FromSeconds(retryAfter)
             : Backoff.TransientRetryDelay(attempt, _options.TransientRetryDelay, Random.Shared.NextDouble());
+
+    private static string ErrorCode(Exception ex) => ex is ApiRequestException api
+        ? api.ErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : "transport";
 
     /// <summary>A short description of an error, without tokens or URLs.</summary>
     private static string Describe(Exception ex) => ex switch

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
 using Orchestrator.Grains.Bots;
+using Orchestrator.Grains.Telemetry;
 
 namespace Orchestrator.Grains.Orchestration;
 
@@ -21,6 +22,7 @@ public sealed partial class OrchestratorGrain(
     IBotDefinitionSource source,
     IOptions<OrchestratorOptions> options,
     IOptions<BotOptions> botOptions,
+    OrchestratorMetrics metrics,
     TimeProvider time,
     ILogger<OrchestratorGrain> logger) : Grain, IOrchestratorGrain, IRemindable
 {
@@ -171,7 +173,13 @@ public sealed partial class OrchestratorGrain(
         _reload = reload;
         try
         {
-            return await reload;
+            var report = await reload;
+            if (report.Outcome != ReloadOutcome.NotConfigured)
+            {
+                metrics.Reloaded(report.Outcome, report.Duration);
+            }
+
+            return report;
         }
         finally
         {
