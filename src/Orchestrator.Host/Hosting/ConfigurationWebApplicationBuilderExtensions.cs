@@ -32,6 +32,7 @@ public static class ConfigurationWebApplicationBuilderExtensions
         builder.Logging.SetMinimumLevel(level);
         builder.Logging.AddFilter("Orleans", level <= LogLevel.Debug ? level : quiet);
         builder.Logging.AddFilter("Microsoft.AspNetCore", level <= LogLevel.Debug ? level : quiet);
+        builder.Logging.AddFilter("Polly", level <= LogLevel.Debug ? level : quiet); // Orleans' placement retries log every call
         // HttpClient request logs carry the URL, and Telegram URLs carry the bot token: never log them.
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
