@@ -1,6 +1,47 @@
-var builder = WebApplication.CreateBuilder(args);
+using Orchestrator.Grains;
+using Orchestrator.Host.Endpoints;
+using Orchestrator.Host.Hosting;
+
+// NODE_ENV picks the .NET environment before any environment-specific setting is read.
+var builder = WebApplication.CreateBuilder(NodeEnvironment.BuilderOptions(args));
+
+// SPEC §3 settings from the environment, validated at start; LOG_LEVEL; bot and Telegram options.
+builder.AddOrchestratorConfiguration();
+
+// The Orleans silo: embedded by default, a Redis cluster when REDIS_CONNECTION_STRING is set; dashboard included.
+builder.UseOrchestratorSilo();
+
+// What the bot grains need: Telegram clients, conversations, the clock.
+builder.Services.AddBotRuntime();
+
+// Wake the OrchestratorGrain once the silo is up (it brings the desired bots back).
+builder.Services.AddOrchestratorStartup();
+
+// REST API plumbing: Kestrel on HTTP_PORT, JSON, problem details, Bearer auth, OpenAPI.
+builder.AddOrchestratorApi();
+
 var app = builder.Build();
-app.Run();
+
+// Errors as problem details, 413 for big bodies, authentication, Swagger UI at /ui.
+app.UseOrchestratorApi();
+
+// GET / : links to everything below.
+app.MapHomeApi();
+
+// GET /health, GET /status.
+app.MapStatusApi();
+
+// POST /bots, PUT /bots/{replicaUUID}, DELETE /bots/{replicaUUID} (Bearer).
+app.MapBotsApi();
+
+// GET /schema : the OpenAPI document.
+app.MapOpenApiDocs();
+
+// /dashboard : the Orleans Dashboard (auth token outside development).
+app.MapOrchestratorDashboard();
+
+// Run; invalid configuration prints one line per problem and exits with code 1.
+return await app.RunOrExitAsync();
 
 /// <summary>Entry point, visible to WebApplicationFactory.</summary>
 public partial class Program;
