@@ -11,7 +11,7 @@ builder.AddOrchestratorConfiguration();
 // The Orleans silo: embedded by default, a Redis cluster when REDIS_CONNECTION_STRING is set; dashboard included.
 builder.UseOrchestratorSilo();
 
-// What the bot grains need: Telegram clients, conversations, the clock.
+// What the grains need: Telegram clients, the Sensay client, conversations, metrics, the clock.
 builder.Services.AddBotRuntime();
 
 // Wake the OrchestratorGrain once the silo is up (it brings the desired bots back).

@@ -11,8 +11,8 @@ public sealed class ConfigurationValidationTests
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
             .Build();
-        var options = OrchestratorOptionsBinder.Bind(configuration);
-        var result = new OrchestratorOptionsValidator().Validate(null, options);
+        var options = ServiceSettingsBinder.Bind(configuration);
+        var result = new ServiceSettingsValidator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 
@@ -20,7 +20,7 @@ public sealed class ConfigurationValidationTests
     public void No_configuration_at_all_is_valid_and_gives_the_spec_defaults()
     {
         Assert.Empty(Errors());
-        var options = OrchestratorOptionsBinder.Bind(new ConfigurationBuilder().Build());
+        var options = ServiceSettingsBinder.Bind(new ConfigurationBuilder().Build());
         Assert.Equal(3000, options.HttpPort);
         Assert.Equal(11111, options.SiloPort);
         Assert.Equal(30000, options.GatewayPort);
@@ -113,7 +113,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("staging", null)]
     [InlineData(null, null)]
     public void NODE_ENV_maps_to_the_dotnet_environment(string? nodeEnv, string? expected) =>
-        Assert.Equal(expected, OrchestratorOptionsBinder.ToEnvironmentName(nodeEnv));
+        Assert.Equal(expected, ServiceSettingsBinder.ToEnvironmentName(nodeEnv));
 
     [Theory]
     [InlineData("trace", LogLevel.Trace)]
@@ -125,7 +125,7 @@ public sealed class ConfigurationValidationTests
     public void LOG_LEVEL_maps_to_the_minimum_level(string value, LogLevel expected)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("LOG_LEVEL", value)]).Build();
-        Assert.Equal(expected, OrchestratorOptionsBinder.Bind(configuration).LogLevel);
+        Assert.Equal(expected, ServiceSettingsBinder.Bind(configuration).LogLevel);
     }
 
     [Fact]
@@ -141,8 +141,8 @@ public sealed class ConfigurationValidationTests
             ["HTTP_PORT_UNRELATED"] = "x",
             ["SILO_PORT"] = "",
         }).Build();
-        var options = OrchestratorOptionsBinder.Bind(configuration);
-        Assert.Empty(new OrchestratorOptionsValidator().Validate(null, options).Failures ?? []);
+        var options = ServiceSettingsBinder.Bind(configuration);
+        Assert.Empty(new ServiceSettingsValidator().Validate(null, options).Failures ?? []);
         Assert.Equal(8080, options.HttpPort);
         Assert.Equal(TimeSpan.FromMilliseconds(2500), options.HealthCheckInterval);
         Assert.True(options.IsCluster);

@@ -17,7 +17,7 @@ public sealed class HostModeTests
     public async Task Without_ORCHESTRATOR_AUTH_TOKEN_a_token_is_generated_and_works()
     {
         await using var host = await OrchestratorHost.StartAsync(new Dictionary<string, string?> { ["ORCHESTRATOR_AUTH_TOKEN"] = null });
-        var options = host.Services.GetRequiredService<IOptions<OrchestratorOptions>>().Value;
+        var options = host.Services.GetRequiredService<IOptions<ServiceSettings>>().Value;
         Assert.True(options.AuthTokenGenerated);
         Assert.True(options.AuthToken!.Length >= 40);
 

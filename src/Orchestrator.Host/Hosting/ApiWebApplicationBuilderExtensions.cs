@@ -30,7 +30,7 @@ public static class ApiWebApplicationBuilderExtensions
         // unvalidated here (a bad value falls back to the default and the validator then stops the process).
         services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>((kestrel, configuration) =>
         {
-            kestrel.ListenAnyIP(OrchestratorOptionsBinder.Bind(configuration).HttpPort);
+            kestrel.ListenAnyIP(ServiceSettingsBinder.Bind(configuration).HttpPort);
             kestrel.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });

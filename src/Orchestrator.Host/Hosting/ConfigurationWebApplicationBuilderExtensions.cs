@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Options;
 using Orchestrator.Grains.Bots;
+using Orchestrator.Grains.Orchestration;
 using Orchestrator.Host.Options;
+using Orchestrator.Sensay;
 using Orchestrator.Telegram;
 
 namespace Orchestrator.Host.Hosting;
@@ -14,9 +16,10 @@ public static class ConfigurationWebApplicationBuilderExtensions
     public const string DotEnvFile = ".env.local";
 
     /// <summary>
-    /// Binds <see cref="OrchestratorOptions"/> from the environment variables (and appsettings*.json, plus
+    /// Binds <see cref="ServiceSettings"/> from the environment variables (and appsettings*.json, plus
     /// <c>.env.local</c> in development), validates them at start, sets the minimum log level from <c>LOG_LEVEL</c>,
-    /// and maps them onto <see cref="BotOptions"/> and <see cref="TelegramClientOptions"/>.
+    /// and maps them onto the options of the grains (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>), the
+    /// Telegram clients (<see cref="TelegramClientOptions"/>) and the Sensay client (<see cref="SensayOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddOrchestratorConfiguration(this WebApplicationBuilder builder)
     {
@@ -26,7 +29,7 @@ public static class ConfigurationWebApplicationBuilderExtensions
         }
 
         // Read once now for the logging setup only; the validator reports any problem at start.
-        var settings = OrchestratorOptionsBinder.Bind(builder.Configuration);
+        var settings = ServiceSettingsBinder.Bind(builder.Configuration);
         var level = settings.LogLevel;
         var quiet = level < LogLevel.Warning ? LogLevel.Warning : level;
         builder.Logging.SetMinimumLevel(level);
@@ -37,13 +40,13 @@ public static class ConfigurationWebApplicationBuilderExtensions
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
         var services = builder.Services;
-        services.AddOptions<OrchestratorOptions>()
-            .Configure<IConfiguration>((options, configuration) => OrchestratorOptionsBinder.Bind(configuration, options))
+        services.AddOptions<ServiceSettings>()
+            .Configure<IConfiguration>((options, configuration) => ServiceSettingsBinder.Bind(configuration, options))
             .PostConfigure(GenerateAuthTokenIfUnset)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<OrchestratorOptions>, OrchestratorOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ServiceSettings>, ServiceSettingsValidator>();
 
-        services.AddOptions<BotOptions>().Configure<IOptions<OrchestratorOptions>>((bot, settings) =>
+        services.AddOptions<BotOptions>().Configure<IOptions<ServiceSettings>>((bot, settings) =>
         {
             var o = settings.Value;
             bot.HealthCheckTimeout = o.HealthCheckTimeout;
@@ -51,15 +54,30 @@ public static class ConfigurationWebApplicationBuilderExtensions
             bot.GracefulShutdownTimeout = o.GracefulShutdownTimeout;
             bot.MaxFailedRestarts = o.MaxFailedRestarts;
         });
-        services.AddOptions<TelegramClientOptions>().Configure<IOptions<OrchestratorOptions>>((telegram, settings) =>
+        services.AddOptions<TelegramClientOptions>().Configure<IOptions<ServiceSettings>>((telegram, settings) =>
         {
             telegram.BaseUrl = settings.Value.TelegramApiUrl.ToString().TrimEnd('/');
             telegram.PollTimeoutSeconds = settings.Value.TelegramPollTimeoutSeconds;
         });
+        services.AddOptions<OrchestratorOptions>().Configure<IOptions<ServiceSettings>>((orchestrator, settings) =>
+        {
+            var o = settings.Value;
+            orchestrator.ReloadInterval = o.ReloadBotsInterval;
+            orchestrator.PrintStatusInterval = o.PrintBotsStatusInterval;
+            orchestrator.TelegramServiceName = o.TelegramServiceName;
+        });
+        services.AddOptions<SensayOptions>().Configure<IOptions<ServiceSettings>>((sensay, settings) =>
+        {
+            var o = settings.Value;
+            sensay.BaseUrl = o.SensayApiUrl;
+            sensay.ApiKey = o.SensayApiKey;
+            sensay.LicenseBaseUrl = o.SensayUrl;
+            sensay.LicenseSecretKey = o.SensaySecretKey;
+        });
         return builder;
     }
 
-    private static void GenerateAuthTokenIfUnset(OrchestratorOptions options)
+    private static void GenerateAuthTokenIfUnset(ServiceSettings options)
     {
         if (options.AuthToken is null)
         {

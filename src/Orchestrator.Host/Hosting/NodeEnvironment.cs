@@ -16,7 +16,7 @@ public static class NodeEnvironment
         return new WebApplicationOptions
         {
             Args = args,
-            EnvironmentName = OrchestratorOptionsBinder.ToEnvironmentName(bootstrap[EnvVars.NodeEnv]),
+            EnvironmentName = ServiceSettingsBinder.ToEnvironmentName(bootstrap[EnvVars.NodeEnv]),
         };
     }
 }

@@ -22,7 +22,7 @@ public static class SiloHostApplicationBuilderExtensions
     {
         // The mode and ports are needed now; a bad value falls back to its default here and stops the process at
         // start through the options validator, so nothing runs on it.
-        var settings = OrchestratorOptionsBinder.Bind(builder.Configuration);
+        var settings = ServiceSettingsBinder.Bind(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             if (settings.RedisConnectionString is { } redis)
@@ -39,7 +39,7 @@ public static class SiloHostApplicationBuilderExtensions
         return builder;
     }
 
-    private static void UseEmbedded(ISiloBuilder silo, OrchestratorOptions settings)
+    private static void UseEmbedded(ISiloBuilder silo, ServiceSettings settings)
     {
         silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
         silo.AddMemoryGrainStorage(StorageNames.Bots);
@@ -47,7 +47,7 @@ public static class SiloHostApplicationBuilderExtensions
         silo.UseInMemoryReminderService();
     }
 
-    private static void UseRedisCluster(ISiloBuilder silo, OrchestratorOptions settings, string connectionString)
+    private static void UseRedisCluster(ISiloBuilder silo, ServiceSettings settings, string connectionString)
     {
         var connection = new SharedRedisConnection(connectionString);
         // Created by a factory so the container disposes it when the silo is gone.

@@ -21,7 +21,7 @@ public static class StartupServiceCollectionExtensions
 /// <summary>Runs after every hosted service (the silo included) has started.</summary>
 internal sealed partial class OrchestratorStartupService(
     IGrainFactory grains,
-    IOptions<OrchestratorOptions> options,
+    IOptions<ServiceSettings> options,
     IHostApplicationLifetime lifetime,
     ILogger<OrchestratorStartupService> logger) : IHostedLifecycleService
 {

@@ -50,7 +50,7 @@ internal sealed class TokenAuthenticationHandler(
     IOptionsMonitor<TokenAuthenticationOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<OrchestratorOptions> settings) : AuthenticationHandler<TokenAuthenticationOptions>(options, loggerFactory, encoder)
+    IOptions<ServiceSettings> settings) : AuthenticationHandler<TokenAuthenticationOptions>(options, loggerFactory, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {

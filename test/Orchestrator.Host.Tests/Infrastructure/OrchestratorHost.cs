@@ -111,7 +111,7 @@ public sealed class OrchestratorHost : IAsyncDisposable
 
     // WebApplicationFactory only needs a type from the entry assembly. Not `Program`: .NET 10 makes every top-level
     // Program public, and Orchestrator.Fakes (also referenced here) has one too, so the name is ambiguous.
-    private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<OrchestratorOptions>
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<ServiceSettings>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {

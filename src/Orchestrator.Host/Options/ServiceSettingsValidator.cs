@@ -4,13 +4,13 @@ using StackExchange.Redis;
 namespace Orchestrator.Host.Options;
 
 /// <summary>
-/// Checks <see cref="OrchestratorOptions"/> at start (<c>ValidateOnStart</c>): collects every problem, one line each,
+/// Checks <see cref="ServiceSettings"/> at start (<c>ValidateOnStart</c>): collects every problem, one line each,
 /// naming the environment variable to fix. Never includes the value of a secret.
 /// </summary>
-public sealed class OrchestratorOptionsValidator : IValidateOptions<OrchestratorOptions>
+public sealed class ServiceSettingsValidator : IValidateOptions<ServiceSettings>
 {
     /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, OrchestratorOptions options)
+    public ValidateOptionsResult Validate(string? name, ServiceSettings options)
     {
         var errors = new List<string>(options.BindingErrors);
 

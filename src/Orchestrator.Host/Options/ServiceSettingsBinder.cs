@@ -4,12 +4,12 @@ using System.Net;
 namespace Orchestrator.Host.Options;
 
 /// <summary>
-/// Reads <see cref="OrchestratorOptions"/> from configuration by environment-variable name. Every value is read as a
+/// Reads <see cref="ServiceSettings"/> from configuration by environment-variable name. Every value is read as a
 /// string and parsed here, so a non-numeric or malformed value never throws: it becomes one line in
-/// <see cref="OrchestratorOptions.BindingErrors"/>, which the validator reports together with every other problem.
+/// <see cref="ServiceSettings.BindingErrors"/>, which the validator reports together with every other problem.
 /// Empty values count as unset.
 /// </summary>
-public static class OrchestratorOptionsBinder
+public static class ServiceSettingsBinder
 {
     private static readonly Dictionary<string, string> Environments = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -32,16 +32,16 @@ public static class OrchestratorOptionsBinder
     public static string? ToEnvironmentName(string? nodeEnv) =>
         nodeEnv is not null && Environments.TryGetValue(nodeEnv.Trim(), out var name) ? name : null;
 
-    /// <summary>Reads a fresh <see cref="OrchestratorOptions"/> from <paramref name="configuration"/>.</summary>
-    public static OrchestratorOptions Bind(IConfiguration configuration)
+    /// <summary>Reads a fresh <see cref="ServiceSettings"/> from <paramref name="configuration"/>.</summary>
+    public static ServiceSettings Bind(IConfiguration configuration)
     {
-        var options = new OrchestratorOptions();
+        var options = new ServiceSettings();
         Bind(configuration, options);
         return options;
     }
 
     /// <summary>Reads <paramref name="options"/> from <paramref name="configuration"/>, recording problems instead of throwing.</summary>
-    public static void Bind(IConfiguration configuration, OrchestratorOptions options)
+    public static void Bind(IConfiguration configuration, ServiceSettings options)
     {
         var reader = new Reader(configuration, options.BindingErrors);
 

@@ -4,11 +4,11 @@ namespace Orchestrator.Host.Options;
 
 /// <summary>
 /// The service's settings (SPEC §3), read from the environment variables named in <see cref="EnvVars"/> by
-/// <see cref="OrchestratorOptionsBinder"/> and checked at start by <see cref="OrchestratorOptionsValidator"/>.
+/// <see cref="ServiceSettingsBinder"/> and checked at start by <see cref="ServiceSettingsValidator"/>.
 /// Secrets (<see cref="SensayApiKey"/>, <see cref="AuthToken"/>, <see cref="RedisConnectionString"/>,
 /// <see cref="SensaySecretKey"/>) come from the environment only and are never logged.
 /// </summary>
-public sealed class OrchestratorOptions
+public sealed class ServiceSettings
 {
     /// <summary><c>NODE_ENV</c>: development, production (default) or test.</summary>
     public string NodeEnv { get; set; } = "production";
