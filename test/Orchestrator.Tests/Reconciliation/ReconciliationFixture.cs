@@ -49,6 +49,11 @@ public abstract class ReconciliationClusterFixture : IAsyncLifetime
     /// <summary>Record every log line of the silos in <see cref="Logs"/>.</summary>
     protected virtual bool CaptureLogs => false;
 
+    /// <summary>Runs after the fakes started and before the cluster deploys (e.g. to seed Sensay's replicas).</summary>
+    protected virtual void BeforeDeploy()
+    {
+    }
+
     /// <summary>The orchestrator's cadences; by default long, so reloads run when a test asks for one.</summary>
     protected virtual void Configure(OrchestratorOptions options)
     {
@@ -151,6 +156,7 @@ public abstract class ReconciliationClusterFixture : IAsyncLifetime
             });
             silo.Services.Configure<OrchestratorOptions>(Configure);
         });
+        BeforeDeploy();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
