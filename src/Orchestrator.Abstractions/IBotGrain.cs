@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Orchestrator.Abstractions;
 
 /// <summary>
@@ -75,6 +77,11 @@ public interface IOrchestratorGrain : IGrainWithStringKey
     /// <summary>The replicaUUIDs of the desired set.</summary>
     Task<string[]> GetBotIdsAsync();
 
-    /// <summary>Reloads the desired set from upstream now (it also runs on its own cadence).</summary>
+    /// <summary>
+    /// Reloads the desired set from upstream now (it also runs on its own cadence); waits for a reload in progress
+    /// first. Interleaves with the other calls, like the timer's reload, so a slow upstream never holds up REST
+    /// changes.
+    /// </summary>
+    [AlwaysInterleave]
     Task<ReloadReport> ReloadAsync();
 }

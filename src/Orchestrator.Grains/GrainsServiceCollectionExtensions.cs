@@ -13,7 +13,7 @@ public static class GrainsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the bot runtime: Telegram clients, the Sensay client, conversations, the upstream source of the desired
-    /// set and the clock. Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
+    /// set, the clock, and the <see cref="OrchestratorStarter"/> that wakes the orchestrator from every silo. Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
     /// <see cref="TelegramClientOptions"/>, <c>SensayOptions</c>) are configured by the caller.
     /// </summary>
     public static IServiceCollection AddBotRuntime(this IServiceCollection services)
@@ -28,6 +28,7 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<UpstreamLimiter>();
         services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
         services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OrchestratorStarter>());
         return services;
     }
 }

@@ -14,7 +14,7 @@ builder.UseOrchestratorSilo();
 // What the grains need: Telegram clients, the Sensay client, conversations, metrics, the clock.
 builder.Services.AddBotRuntime();
 
-// Wake the OrchestratorGrain once the silo is up (it brings the desired bots back).
+// Log a generated auth token once, when ORCHESTRATOR_AUTH_TOKEN is unset.
 builder.Services.AddOrchestratorStartup();
 
 // REST API plumbing: Kestrel on HTTP_PORT, JSON, problem details, Bearer auth, OpenAPI.

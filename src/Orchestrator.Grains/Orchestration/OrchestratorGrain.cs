@@ -33,6 +33,12 @@ public sealed partial class OrchestratorGrain(
     private HashSet<string> _heldRemovals = new(StringComparer.Ordinal);
     private Task<ReloadReport>? _reload;
 
+    // Bots changed through the REST API while a reload was loading: that reload's upstream snapshot may predate the
+    // change, so it leaves them alone; the next reload reconciles them.
+    private readonly HashSet<string> _changedDuringReload = new(StringComparer.Ordinal);
+    private Task? _write;
+    private bool _dirty;
+
     private Dictionary<string, BotDefinition> Bots => state.State.Bots;
 
     /// <inheritdoc />
@@ -85,7 +91,8 @@ public sealed partial class OrchestratorGrain(
         }
 
         Bots[definition.ReplicaUuid] = definition;
-        await state.WriteStateAsync();
+        NoteRestChange(definition.ReplicaUuid);
+        await SaveStateAsync();
         await Bot(definition.ReplicaUuid).ApplyAsync(definition);
         LogBotAdded(logger, definition.ReplicaUuid, definition.ReplicaSlug);
         return CreateBotResult.Created;
@@ -107,7 +114,8 @@ public sealed partial class OrchestratorGrain(
 
             var created = new BotDefinition(replicaUuid, patch.ReplicaSlug, patch.OwnerUuid, patch.Token);
             Bots[replicaUuid] = created;
-            await state.WriteStateAsync();
+            NoteRestChange(replicaUuid);
+            await SaveStateAsync();
             await Bot(replicaUuid).ApplyAsync(created);
             LogBotAdded(logger, replicaUuid, created.ReplicaSlug);
             return UpdateBotResult.Created;
@@ -122,7 +130,8 @@ public sealed partial class OrchestratorGrain(
         if (updated != current)
         {
             Bots[replicaUuid] = updated;
-            await state.WriteStateAsync();
+            NoteRestChange(replicaUuid);
+            await SaveStateAsync();
             LogBotUpdated(logger, replicaUuid, updated.ReplicaSlug);
         }
 
@@ -138,7 +147,8 @@ public sealed partial class OrchestratorGrain(
             return false;
         }
 
-        await state.WriteStateAsync();
+        NoteRestChange(replicaUuid);
+        await SaveStateAsync();
         await Bot(replicaUuid).RemoveAsync();
         LogBotRemoved(logger, replicaUuid);
         return true;
@@ -149,6 +159,41 @@ public sealed partial class OrchestratorGrain(
     Task<ReloadReport> IOrchestratorGrain.ReloadAsync() => ReloadAsync();
 
     private IBotGrain Bot(string replicaUuid) => GrainFactory.GetGrain<IBotGrain>(replicaUuid);
+
+    private void NoteRestChange(string replicaUuid)
+    {
+        if (_reload is { IsCompleted: false })
+        {
+            _changedDuringReload.Add(replicaUuid);
+        }
+    }
+
+    /// <summary>
+    /// Persists the desired set. REST calls and the reload timer interleave, and two overlapping writes of one
+    /// <see cref="IPersistentState{T}"/> would conflict on the ETag: writes are serialised, and a caller returns once
+    /// a write that started after its change has completed.
+    /// </summary>
+    private Task SaveStateAsync()
+    {
+        _dirty = true;
+        return _write ??= WriteLoopAsync();
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (_dirty)
+            {
+                _dirty = false;
+                await state.WriteStateAsync();
+            }
+        }
+        finally
+        {
+            _write = null;
+        }
+    }
 
     private async Task StartupAsync(CancellationToken cancellationToken)
     {
@@ -164,27 +209,21 @@ public sealed partial class OrchestratorGrain(
     /// <summary>Runs one reload; reloads never overlap (a second caller waits for the first, then runs its own).</summary>
     private async Task<ReloadReport> ReloadAsync()
     {
-        while (_reload is { } running)
+        // A completed task left behind must not be awaited in a loop (it would spin synchronously forever).
+        while (_reload is { IsCompleted: false } running)
         {
             await running;
         }
 
         var reload = ReloadCoreAsync();
         _reload = reload;
-        try
+        var report = await reload;
+        if (report.Outcome != ReloadOutcome.NotConfigured)
         {
-            var report = await reload;
-            if (report.Outcome != ReloadOutcome.NotConfigured)
-            {
-                metrics.Reloaded(report.Outcome, report.Duration);
-            }
+            metrics.Reloaded(report.Outcome, report.Duration);
+        }
 
-            return report;
-        }
-        finally
-        {
-            _reload = null;
-        }
+        return report;
     }
 
     private async Task<ReloadReport> ReloadCoreAsync()
@@ -195,6 +234,7 @@ public sealed partial class OrchestratorGrain(
         }
 
         var started = time.GetTimestamp();
+        _changedDuringReload.Clear();
         IReadOnlyList<BotDefinition> upstream;
         try
         {
@@ -208,8 +248,12 @@ public sealed partial class OrchestratorGrain(
             return new ReloadReport { Outcome = ReloadOutcome.Failed, Error = error, Duration = time.GetElapsedTime(started) };
         }
 
-        // From here to the state write nothing awaits, so REST calls cannot interleave with the diff.
-        var diff = DesiredSetDiff.Compute(Bots, upstream);
+        // From here to the state write nothing awaits, so REST calls cannot interleave with the diff. Bots changed
+        // through REST while loading keep what REST said: the snapshot may predate the change.
+        var skipped = _changedDuringReload.ToHashSet(StringComparer.Ordinal);
+        _changedDuringReload.Clear();
+        var current = skipped.Count == 0 ? Bots : Bots.Where(b => !skipped.Contains(b.Key)).ToDictionary(StringComparer.Ordinal);
+        var diff = DesiredSetDiff.Compute(current, skipped.Count == 0 ? upstream : upstream.Where(d => !skipped.Contains(d.ReplicaUuid)));
         var removalsAllowed = MassRemovalGuard.MayApply(Bots.Count, diff.Removed, _heldRemovals);
         if (removalsAllowed)
         {
@@ -236,7 +280,7 @@ public sealed partial class OrchestratorGrain(
 
         if (diff.Added.Count > 0 || diff.Changed.Count > 0 || (removalsAllowed && diff.Removed.Count > 0))
         {
-            await state.WriteStateAsync();
+            await SaveStateAsync();
         }
 
         // Apply to the grains. A REST call may have changed a bot meanwhile: only apply what is still desired.

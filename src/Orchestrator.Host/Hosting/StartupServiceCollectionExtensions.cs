@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orchestrator.Abstractions;
 using Orchestrator.Host.Options;
 
 namespace Orchestrator.Host.Hosting;
@@ -8,26 +7,21 @@ namespace Orchestrator.Host.Hosting;
 public static class StartupServiceCollectionExtensions
 {
     /// <summary>
-    /// Wakes the <see cref="IOrchestratorGrain"/> (which brings every desired bot up) once the silo has started, and
-    /// logs a generated auth token once.
+    /// Logs a generated auth token once, when the API is up. (Waking the OrchestratorGrain is the grains' own
+    /// <c>OrchestratorStarter</c>, which every silo runs.)
     /// </summary>
     public static IServiceCollection AddOrchestratorStartup(this IServiceCollection services)
     {
-        services.AddHostedService<OrchestratorStartupService>();
+        services.AddHostedService<GeneratedTokenAnnouncer>();
         return services;
     }
 }
 
-/// <summary>Runs after every hosted service (the silo included) has started.</summary>
-internal sealed partial class OrchestratorStartupService(
-    IGrainFactory grains,
+/// <summary>Logs the generated auth token once the API listens.</summary>
+internal sealed partial class GeneratedTokenAnnouncer(
     IOptions<ServiceSettings> options,
-    IHostApplicationLifetime lifetime,
-    ILogger<OrchestratorStartupService> logger) : IHostedLifecycleService
+    ILogger<GeneratedTokenAnnouncer> logger) : IHostedLifecycleService
 {
-    private const int MaxAttempts = 10;
-    private Task _wake = Task.CompletedTask;
-
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -41,60 +35,15 @@ internal sealed partial class OrchestratorStartupService(
             LogGeneratedAuthToken(logger, settings.AuthToken!);
         }
 
-        _wake = WakeOrchestratorAsync(lifetime.ApplicationStopping);
         return Task.CompletedTask;
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken) => _wake.WaitAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task WakeOrchestratorAsync(CancellationToken stopping)
-    {
-        for (var attempt = 1; !stopping.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                await grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator).EnsureStartedAsync().WaitAsync(stopping);
-                LogOrchestratorStarted(logger);
-                return;
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (attempt < MaxAttempts)
-            {
-                LogWakeRetry(logger, attempt, ex.GetType().Name);
-            }
-            catch (Exception ex)
-            {
-                LogWakeFailed(logger, attempt, ex);
-                return;
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "ORCHESTRATOR_AUTH_TOKEN is not set; generated a token for this run (send it as 'Authorization: Bearer <token>'): {AuthToken}")]
     private static partial void LogGeneratedAuthToken(ILogger logger, string authToken);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Orchestrator grain started")]
-    private static partial void LogOrchestratorStarted(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Orchestrator grain not reachable yet (attempt {Attempt}: {Error}); retrying")]
-    private static partial void LogWakeRetry(ILogger logger, int attempt, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Orchestrator grain could not be started after {Attempts} attempts; the next API call or reminder starts it")]
-    private static partial void LogWakeFailed(ILogger logger, int attempts, Exception exception);
 }

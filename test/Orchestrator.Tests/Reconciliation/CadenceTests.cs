@@ -1,0 +1,111 @@
+using Orchestrator.Abstractions;
+using Orchestrator.Grains.Orchestration;
+
+namespace Orchestrator.Tests.Reconciliation;
+
+/// <summary>A one-silo cluster whose orchestrator reloads and prints its status every second, with every log line captured.</summary>
+public sealed class CadenceFixture : ReconciliationClusterFixture
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override short SiloCount => 1;
+
+    protected override bool CaptureLogs => true;
+
+    protected override void Configure(OrchestratorOptions options)
+    {
+        base.Configure(options);
+        options.ReloadInterval = Interval;
+        options.PrintStatusInterval = Interval;
+    }
+}
+
+/// <summary>The orchestrator's own cadences: the reload and the status print run without being asked.</summary>
+public sealed class CadenceTests(CadenceFixture fixture) : IClassFixture<CadenceFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task The_status_table_is_printed_every_interval_with_the_bots_not_running_and_no_secret()
+    {
+        var running = ReconciliationClusterFixture.NewReplica();
+        var rejected = ReconciliationClusterFixture.NewReplica();
+        fixture.Telegram.RevokeToken(rejected.TelegramToken!);
+        fixture.Sensay.AddReplica(running);
+        fixture.Sensay.AddReplica(rejected);
+        await fixture.Orchestrator.EnsureStartedAsync();
+        await fixture.Telegram.WaitForPendingPollAsync(running.TelegramToken!, Timeout);
+
+        // Two consecutive tables that list the rejected bot (failed, or restarting when a reload just revived it).
+        var tables = await fixture.Logs.WaitForAsync(
+            e => e.Category == typeof(OrchestratorGrain).FullName && e.Text.StartsWith("Bots: ", StringComparison.Ordinal) && e.Text.Contains(rejected.Slug, StringComparison.Ordinal),
+            count: 2,
+            "two status tables listing the rejected bot",
+            Timeout);
+
+        foreach (var table in tables)
+        {
+            Assert.Matches(@"^Bots: \d+ desired \| running \d+ \| unhealthy \d+ \| stopped \d+ \| restarting \d+ \| failed \d+", table.Text);
+            Assert.DoesNotContain(running.Slug, table.Text, StringComparison.Ordinal);
+        }
+
+        Assert.True(tables[1].Time - tables[0].Time >= CadenceFixture.Interval * 0.8, $"tables {tables[1].Time - tables[0].Time} apart");
+        var secrets = fixture.Sensay.Replicas.Select(r => r.TelegramToken).OfType<string>()
+            .Concat([ReconciliationClusterFixture.SensayApiKey])
+            .ToList();
+        var logs = fixture.Logs.Entries;
+        Assert.NotEmpty(logs);
+        foreach (var secret in secrets)
+        {
+            // The secret part alone, too: a token cut at its colon must not leak either.
+            var secretPart = secret.Contains(':', StringComparison.Ordinal) ? secret[(secret.IndexOf(':', StringComparison.Ordinal) + 1)..] : secret;
+            Assert.DoesNotContain(logs, e => e.Text.Contains(secretPart, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task A_replica_added_upstream_runs_at_the_next_reload_tick_without_being_asked()
+    {
+        await fixture.Orchestrator.EnsureStartedAsync();
+        var replica = ReconciliationClusterFixture.NewReplica();
+
+        fixture.Sensay.AddReplica(replica);
+
+        await fixture.Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
+        Assert.Contains(replica.Uuid, await fixture.Orchestrator.GetBotIdsAsync());
+        var status = await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
+        Assert.Equal(replica.Slug, status.ReplicaSlug);
+    }
+}
+
+/// <summary>A one-silo cluster with the real Sensay source but no <c>SENSAY_API_URL</c>.</summary>
+public sealed class UnconfiguredUpstreamFixture : ReconciliationClusterFixture
+{
+    protected override short SiloCount => 1;
+
+    protected override bool UpstreamConfigured => false;
+}
+
+/// <summary>Without <c>SENSAY_API_URL</c> the REST API alone defines the bots.</summary>
+public sealed class UnconfiguredUpstreamTests(UnconfiguredUpstreamFixture fixture) : IClassFixture<UnconfiguredUpstreamFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Without_a_Sensay_URL_a_reload_is_not_configured_and_REST_bots_keep_running()
+    {
+        var bot = ReconciliationClusterFixture.NewDefinition();
+        Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(bot));
+        await fixture.Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
+        var getMe = fixture.Telegram.CallCount(bot.Token, "getMe");
+
+        var report = await fixture.Orchestrator.ReloadAsync();
+
+        Assert.Equal(ReloadOutcome.NotConfigured, report.Outcome);
+        Assert.Contains(bot.ReplicaUuid, await fixture.Orchestrator.GetBotIdsAsync());
+        Assert.Empty(fixture.Sensay.Requests);
+        await fixture.Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
+        Assert.Equal(getMe, fixture.Telegram.CallCount(bot.Token, "getMe"));
+        Assert.Equal(BotStatus.Running, (await fixture.WaitForStatusAsync(bot.ReplicaUuid, BotStatus.Running, Timeout)).Status);
+    }
+}
