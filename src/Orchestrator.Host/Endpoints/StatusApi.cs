@@ -60,10 +60,10 @@ public static class StatusApi
     }
 }
 
-/// <summary>Time since the process started serving.</summary>
+/// <summary>Time since the process started.</summary>
 public sealed class Uptime(TimeProvider time)
 {
-    private readonly long _start = time.GetTimestamp();
+    private static readonly DateTimeOffset ProcessStart = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
-    public TimeSpan Elapsed => time.GetElapsedTime(_start);
+    public TimeSpan Elapsed => time.GetUtcNow() - ProcessStart;
 }
