@@ -460,6 +460,8 @@ public sealed partial class BotGrain(
 
     private void Dispatch(BotRun run, Update update)
     {
+        // A redelivered update whose earlier attempt failed gets its next attempt now.
+        run.Unhandled.Remove(update.Id);
         run.InFlight.Add(update.Id);
         var chatId = update.Message?.Chat?.Id ?? 0;
         var previous = run.ChatTails.TryGetValue(chatId, out var tail) ? tail.Task : Task.CompletedTask;
@@ -505,6 +507,11 @@ public sealed partial class BotGrain(
                 run.Attempts.Remove(update.Id);
                 State.UpdatesHandled++;
                 State.HandledAboveOffset.Add(update.Id);
+            }
+            else
+            {
+                // Neither answered nor skipped: keep the offset below it so Telegram delivers it again.
+                run.Unhandled.Add(update.Id);
             }
 
             AdvanceOffset(run);
