@@ -428,8 +428,16 @@ public sealed partial class BotGrain(
             var dispatched = 0;
             foreach (var update in updates)
             {
-                if (update.Id < offset || run.InFlight.Contains(update.Id) || State.HandledAboveOffset.Contains(update.Id))
+                if (update.Id < offset || run.InFlight.Contains(update.Id))
                 {
+                    continue;
+                }
+
+                if (State.HandledAboveOffset.Contains(update.Id))
+                {
+                    // Handled by an earlier run and delivered again: not answered twice, but the offset must still
+                    // move past it once the updates below it are handled.
+                    run.NextUpdateId = Math.Max(run.NextUpdateId, update.Id + 1);
                     continue;
                 }
 
