@@ -428,7 +428,9 @@ public sealed partial class BotGrain(
             var dispatched = 0;
             foreach (var update in updates)
             {
-                if (update.Id < offset || run.InFlight.Contains(update.Id))
+                // Below the current confirmable offset means handled: a poll sent while a handler was still running
+                // returns that handler's update again once it finished (and left HandledAboveOffset meanwhile).
+                if (update.Id < run.ConfirmableOffset || run.InFlight.Contains(update.Id))
                 {
                     continue;
                 }
