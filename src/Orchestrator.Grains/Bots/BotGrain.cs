@@ -444,8 +444,18 @@ public sealed partial class BotGrain(
             var dispatched = 0;
             foreach (var update in updates)
             {
-                if (update.Id < offset || run.InFlight.Contains(update.Id) || State.HandledAboveOffset.Contains(update.Id))
+                // Below the current confirmable offset means handled: a poll sent while a handler was still running
+                // returns that handler's update again once it finished (and left HandledAboveOffset meanwhile).
+                if (update.Id < run.ConfirmableOffset || run.InFlight.Contains(update.Id))
                 {
+                    continue;
+                }
+
+                if (State.HandledAboveOffset.Contains(update.Id))
+                {
+                    // Handled by an earlier run and delivered again: not answered twice, but the offset must still
+                    // move past it once the updates below it are handled.
+                    run.NextUpdateId = Math.Max(run.NextUpdateId, update.Id + 1);
                     continue;
                 }
 
@@ -476,6 +486,8 @@ public sealed partial class BotGrain(
 
     private void Dispatch(BotRun run, Update update)
     {
+        // A redelivered update whose earlier attempt failed gets its next attempt now.
+        run.Unhandled.Remove(update.Id);
         run.InFlight.Add(update.Id);
         var chatId = update.Message?.Chat?.Id ?? 0;
         var previous = run.ChatTails.TryGetValue(chatId, out var tail) ? tail.Task : Task.CompletedTask;
@@ -523,6 +535,11 @@ public sealed partial class BotGrain(
                 run.Attempts.Remove(update.Id);
                 State.UpdatesHandled++;
                 State.HandledAboveOffset.Add(update.Id);
+            }
+            else
+            {
+                // Neither answered nor skipped: keep the offset below it so Telegram delivers it again.
+                run.Unhandled.Add(update.Id);
             }
 
             AdvanceOffset(run);

@@ -32,6 +32,12 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
     /// <summary>Update ids being handled, lowest first.</summary>
     public SortedSet<int> InFlight { get; } = [];
 
+    /// <summary>
+    /// Update ids whose handling failed or was cut short by a stop: they stay unconfirmed, so Telegram delivers them
+    /// again (to this run's next poll, or to the next run), and the offset never moves past them.
+    /// </summary>
+    public SortedSet<int> Unhandled { get; } = [];
+
     /// <summary>Handler tasks by update id.</summary>
     public Dictionary<int, Task> Handlers { get; } = [];
 
@@ -54,8 +60,10 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
     /// </summary>
     public DateTimeOffset AliveUntil { get; set; } = DateTimeOffset.MaxValue;
 
-    /// <summary>The offset to send to Telegram: the lowest update not yet handled.</summary>
-    public int ConfirmableOffset => InFlight.Count > 0 ? Math.Min(InFlight.Min, NextUpdateId) : NextUpdateId;
+    /// <summary>The offset to send to Telegram: the lowest update not yet handled (in flight, or failed and awaiting redelivery).</summary>
+    public int ConfirmableOffset => Math.Min(
+        InFlight.Count > 0 ? InFlight.Min : int.MaxValue,
+        Math.Min(Unhandled.Count > 0 ? Unhandled.Min : int.MaxValue, NextUpdateId));
 
     public void Dispose()
     {
