@@ -86,12 +86,13 @@ public sealed partial class BotGrain(
 
         await StopRunAsync();
 
-        if (current is null || current.TelegramBotId != definition.TelegramBotId)
+        if (State.ProgressBotId != definition.TelegramBotId)
         {
             // Another Telegram bot: its update ids have nothing to do with the old one's.
             State.Offset = 0;
             State.HandledAboveOffset.Clear();
             State.BotUsername = null;
+            State.ProgressBotId = definition.TelegramBotId;
         }
 
         if (current is not null && current != definition)
@@ -119,8 +120,15 @@ public sealed partial class BotGrain(
 
         await StopRunAsync();
         await WaitForWritesAsync();
-        await state.ClearStateAsync();
-        state.State = new BotState();
+        // Forget the bot but keep its Telegram progress: re-created with the same token, it resumes at the offset
+        // and still knows which updates above it were answered.
+        state.State = new BotState
+        {
+            Offset = State.Offset,
+            HandledAboveOffset = State.HandledAboveOffset,
+            ProgressBotId = State.ProgressBotId,
+        };
+        await state.WriteStateAsync();
         SetStatus(BotStatus.Stopped);
         metrics.SetStatus(ReplicaUuid, null);
         LogRemoved(logger, ReplicaUuid);

@@ -41,4 +41,10 @@ public sealed class BotState
 
     /// <summary>The bot's username from the last successful getMe.</summary>
     [Id(11)] public string? BotUsername { get; set; }
+
+    /// <summary>
+    /// The Telegram bot whose update ids <see cref="Offset"/> and <see cref="HandledAboveOffset"/> count. Kept when
+    /// the bot is removed, so re-creating it with the same token never answers an already handled update again.
+    /// </summary>
+    [Id(12)] public long? ProgressBotId { get; set; }
 }

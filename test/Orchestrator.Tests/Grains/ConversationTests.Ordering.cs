@@ -103,8 +103,10 @@ public sealed partial class ConversationTests
         Assert.Equal(2, status?.UpdatesHandled);
     }
 
-    [Fact]
-    public async Task Update_redelivered_after_a_restart_is_answered_exactly_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Update_redelivered_after_a_restart_is_answered_exactly_once(bool deleteAndCreateAgain)
     {
         await using var bot = await StartBotAsync();
         var earlierAttempts = 0;
@@ -127,10 +129,18 @@ public sealed partial class ConversationTests
         Assert.True(Telegram.IsUnconfirmed(bot.Token, earlier.UpdateId));
         Assert.True(Telegram.IsUnconfirmed(bot.Token, later.UpdateId));
 
-        // A new slug restarts the bot with the same replica and token: the in-flight "earlier" is cut short after the
-        // graceful timeout, and the new run gets both updates from Telegram again.
+        // A new slug, or deleting and creating the bot again, restarts it with the same replica and token: the
+        // in-flight "earlier" is cut short after the graceful timeout, and the new run gets both updates again.
         var beforeRestart = Telegram.Calls(bot.Token)[^1].Sequence;
-        Assert.Equal(UpdateBotResult.Updated, await fixture.Orchestrator.UpdateBotAsync(bot.ReplicaUuid, new BotPatch($"{bot.Definition.ReplicaSlug}-renamed", null, null)));
+        if (deleteAndCreateAgain)
+        {
+            Assert.True(await fixture.Orchestrator.DeleteBotAsync(bot.ReplicaUuid));
+            Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(bot.Definition));
+        }
+        else
+        {
+            Assert.Equal(UpdateBotResult.Updated, await fixture.Orchestrator.UpdateBotAsync(bot.ReplicaUuid, new BotPatch($"{bot.Definition.ReplicaSlug}-renamed", null, null)));
+        }
 
         var earlierReply = await Telegram.WaitForSentMessageAsync(bot.Token, m => m.ChatId == TelegramUser.Alice.Id, Timeout);
         Assert.Equal("Echo: earlier", earlierReply.Text);
