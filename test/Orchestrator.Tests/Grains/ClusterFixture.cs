@@ -7,6 +7,8 @@ using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Orchestration;
 using Orchestrator.Sensay;
 using Orchestrator.Telegram;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Tests.Reconciliation;
 using Orleans.TestingHost;
 
 namespace Orchestrator.Tests.Grains;
@@ -36,6 +38,14 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IOrchestratorGrain Orchestrator => Grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator);
 
+    /// <summary>Everything the silos logged at Debug and above (our code and HTTP clients at Trace).</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
+    /// <summary>Every bot token this fixture handed out, to prove none of them reaches a log.</summary>
+    public static IReadOnlyCollection<string> IssuedTokens => s_issuedTokens;
+
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> s_issuedTokens = [];
+
     /// <summary>
     /// A fresh bot definition with a unique, well-formed token. Its replica exists in the fake Sensay (so completions
     /// work) without a Telegram integration (so a reload does not pick it up).
@@ -51,7 +61,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static BotDefinition NewDefinition(string? slug = null)
     {
         var id = Interlocked.Increment(ref s_nextBotId);
-        return new BotDefinition($"replica-{id}-{Guid.NewGuid():N}", slug ?? $"slug-{id}", $"owner-{id}", $"{id}:SECRET{Guid.NewGuid():N}");
+        var token = $"{id}:SECRET{Guid.NewGuid():N}";
+        s_issuedTokens.Add(token);
+        return new BotDefinition($"replica-{id}-{Guid.NewGuid():N}", slug ?? $"slug-{id}", $"owner-{id}", token);
     }
 
     public async ValueTask InitializeAsync()
@@ -67,6 +79,13 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddBotRuntime();
             // These tests define bots directly; reconciliation with Sensay has its own fixture.
             silo.Services.AddSingleton<IBotDefinitionSource>(new NoUpstream());
+            silo.Services.AddSingleton<ILoggerProvider>(Logs);
+            silo.Services.Configure<LoggerFilterOptions>(o =>
+            {
+                o.AddFilter<CapturingLoggerProvider>(null, LogLevel.Debug);
+                o.AddFilter<CapturingLoggerProvider>("Orchestrator", LogLevel.Trace);
+                o.AddFilter<CapturingLoggerProvider>("System.Net.Http", LogLevel.Trace);
+            });
             silo.Services.Configure<TelegramClientOptions>(o =>
             {
                 o.BaseUrl = Telegram.BaseUrl.ToString();
