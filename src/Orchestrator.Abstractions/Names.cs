@@ -29,4 +29,7 @@ public static class GrainKeys
 {
     /// <summary>The one <c>OrchestratorGrain</c> of a cluster.</summary>
     public const string Orchestrator = "orchestrator";
+
+    /// <summary>The key of <see cref="IProbeGrain"/> (a stateless worker: one local activation per silo).</summary>
+    public const long Probe = 0;
 }

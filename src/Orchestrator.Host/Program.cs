@@ -20,6 +20,9 @@ builder.Services.AddOrchestratorStartup();
 // REST API plumbing: Kestrel on HTTP_PORT, JSON, problem details, Bearer auth, OpenAPI.
 builder.AddOrchestratorApi();
 
+// OpenTelemetry metrics (orchestrator.*, runtime, HTTP server) for the Prometheus exporter.
+builder.Services.AddOrchestratorMetrics();
+
 var app = builder.Build();
 
 // Errors as problem details, 413 for big bodies, authentication, Swagger UI at /ui.
@@ -31,6 +34,9 @@ app.MapHomeApi();
 // GET /health, GET /status.
 app.MapStatusApi();
 
+// GET /alive (liveness), GET /ready (readiness): probes for container orchestrators.
+app.MapProbesApi();
+
 // POST /bots, PUT /bots/{replicaUUID}, DELETE /bots/{replicaUUID} (Bearer).
 app.MapBotsApi();
 
@@ -39,6 +45,9 @@ app.MapOpenApiDocs();
 
 // /dashboard : the Orleans Dashboard (auth token outside development).
 app.MapOrchestratorDashboard();
+
+// GET /metrics : Prometheus scrape endpoint (public, no secrets).
+app.MapOrchestratorMetrics();
 
 // Run; invalid configuration prints one line per problem and exits with code 1.
 return await app.RunOrExitAsync();

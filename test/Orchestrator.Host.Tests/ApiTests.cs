@@ -249,12 +249,16 @@ public sealed class ApiTests(HostFixture fixture)
         AssertNoSecret(text);
         var document = JsonDocument.Parse(text).RootElement;
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(["/bots", "/bots/{replicaUUID}", "/health", "/status"], paths);
+        Assert.Equal(["/alive", "/bots", "/bots/{replicaUUID}", "/health", "/ready", "/status"], paths);
         var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
         Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
         Assert.True(document.GetProperty("paths").GetProperty("/bots").GetProperty("post").TryGetProperty("security", out _));
         Assert.False(document.GetProperty("paths").GetProperty("/health").GetProperty("get").TryGetProperty("security", out _));
         Assert.DoesNotContain("dashboard", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("/metrics", text, StringComparison.Ordinal);
+        var ready = document.GetProperty("paths").GetProperty("/ready").GetProperty("get");
+        Assert.False(ready.TryGetProperty("security", out _));
+        Assert.True(ready.GetProperty("responses").TryGetProperty("503", out _));
     }
 
     [Theory]
@@ -262,6 +266,9 @@ public sealed class ApiTests(HostFixture fixture)
     [InlineData("ui", "text/html", "swagger")]
     [InlineData("health", "application/json", "uptime")]
     [InlineData("status", "application/json", "[")]
+    [InlineData("alive", "application/json", "alive")]
+    [InlineData("ready", "application/json", "ready")]
+    [InlineData("metrics", "text/plain", "# TYPE")]
     public async Task Public_pages_answer_without_a_token(string path, string mediaType, string expected)
     {
         using var client = Host.CreateClient();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Orchestrator.Abstractions;
 using Orchestrator.Fakes.Sensay;
 using Orchestrator.Fakes.Telegram;
 using Orchestrator.Host.Tests.Infrastructure;
@@ -30,6 +31,12 @@ public sealed class EndToEndTests : IAsyncLifetime
             ["SENSAY_API_URL"] = _sensay.BaseUrl.ToString(),
             ["SENSAY_API_KEY"] = SensayKey,
         });
+
+        // Let the start-up reload (which runs on its own, after the host is up) finish against the empty fake Sensay:
+        // otherwise, on a busy machine, it can run after the test added its replica and define the bot before the
+        // test's POST does (409). ReloadAsync waits for a running reload, then runs one more (nothing changes).
+        await _sensay.WaitForRequestAsync(r => r.PathAndQuery.StartsWith("/v1/replicas", StringComparison.Ordinal), Timeout);
+        await _host.GrainFactory.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator).ReloadAsync().WaitAsync(Timeout);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Host.Hosting;
@@ -47,6 +48,22 @@ public sealed class HostModeTests
         using var authorised = await client.GetAsync("dashboard/", Ct);
         Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
         Assert.DoesNotContain(host.AuthToken!, await authorised.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_development_the_dashboard_is_open_and_its_data_endpoints_answer()
+    {
+        await using var host = await OrchestratorHost.StartAsync(new Dictionary<string, string?> { ["NODE_ENV"] = "development" });
+        using var client = host.CreateClient();
+        using (var page = await client.GetAsync("dashboard/", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        }
+
+        using var counters = await client.GetAsync("dashboard/DashboardCounters", Ct);
+        Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
+        Assert.True(JsonDocument.Parse(await counters.Content.ReadAsStringAsync(Ct)).RootElement.TryGetProperty("hosts", out _));
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public static class HomeApi
         <li><a href="/schema">OpenAPI schema</a> (JSON)</li>
         <li><a href="/health">Health</a>: healthy when every bot runs</li>
         <li><a href="/status">Status</a>: one entry per bot</li>
+        <li><a href="/alive">Alive</a> and <a href="/ready">Ready</a>: liveness and readiness probes</li>
+        <li><a href="/metrics">Metrics</a>: Prometheus text format</li>
         <li><a href="/dashboard/">Orleans Dashboard</a>: silos and grains (outside development: user name anything, password the auth token)</li>
         </ul>
         <p><code>/bots</code> needs <code>Authorization: Bearer &lt;ORCHESTRATOR_AUTH_TOKEN&gt;</code>.</p>
