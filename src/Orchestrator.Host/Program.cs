@@ -40,6 +40,9 @@ app.MapOpenApiDocs();
 // /dashboard : the Orleans Dashboard (auth token outside development).
 app.MapOrchestratorDashboard();
 
+// /_diagnostics : runtime figures and reload-now for the benchmark, only with DIAGNOSTICS_ENDPOINTS=true (Bearer).
+app.MapDiagnosticsApi();
+
 // Run; invalid configuration prints one line per problem and exits with code 1.
 return await app.RunOrExitAsync();
 
