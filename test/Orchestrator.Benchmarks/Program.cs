@@ -1,6 +1,12 @@
 using Orchestrator.Benchmarks;
 
 // The benchmark of issue 7: `dotnet run -c Release --project test/Orchestrator.Benchmarks -- --scenario all --sizes 1000,10000,20000`.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
 BenchOptions options;
 try
 {

@@ -1,6 +1,5 @@
 using System.Runtime;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
 using Orchestrator.Host.Hosting;
 using Orchestrator.Host.Options;
@@ -16,7 +15,9 @@ public static class DiagnosticsApi
     public static RouteGroupBuilder MapDiagnosticsApi(this WebApplication app)
     {
         var group = app.MapGroup("/_diagnostics").WithTags("Diagnostics").ExcludeFromDescription();
-        if (!app.Services.GetRequiredService<IOptions<ServiceSettings>>().Value.DiagnosticsEndpoints)
+        // Routes are mapped before the start-time validation runs: read the flag unvalidated (a bad value maps
+        // nothing, and the validator then stops the process).
+        if (!ServiceSettingsBinder.Bind(app.Configuration).DiagnosticsEndpoints)
         {
             return group;
         }
