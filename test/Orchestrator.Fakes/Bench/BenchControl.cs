@@ -140,9 +140,10 @@ public sealed class BenchControl : IAsyncDisposable
                     return Results.BadRequest(new { error = "no bots, or count <= 0" });
                 }
 
-                if (_load is { Done: false })
+                // A run still injecting is in progress; one whose replies never all came (the driver gave up) may be replaced.
+                if (_load is { InjectionDone: false })
                 {
-                    return Results.Conflict(new { error = "a load run is in progress" });
+                    return Results.Conflict(new { error = "a load run is still injecting" });
                 }
 
                 _pending.Clear();
@@ -257,6 +258,8 @@ public sealed class BenchControl : IAsyncDisposable
         public int Count { get; } = count;
 
         public double Rate { get; } = rate;
+
+        public bool InjectionDone => Volatile.Read(ref _injectedAt) != 0;
 
         public bool Done => Volatile.Read(ref _injectedAt) != 0 && Volatile.Read(ref _replied) + Volatile.Read(ref _failed) >= Count;
 
