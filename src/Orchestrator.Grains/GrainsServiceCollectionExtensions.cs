@@ -26,6 +26,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<OrchestratorMetrics>();
         services.TryAddSingleton<UpstreamLimiter>();
+        services.TryAddSingleton<BotStartPacer>();
         services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
         services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OrchestratorStarter>());

@@ -49,6 +49,9 @@ app.MapOrchestratorDashboard();
 // GET /metrics : Prometheus scrape endpoint (public, no secrets).
 app.MapOrchestratorMetrics();
 
+// /_diagnostics : runtime figures and reload-now for the benchmark, only with DIAGNOSTICS_ENDPOINTS=true (Bearer).
+app.MapDiagnosticsApi();
+
 // Run; invalid configuration prints one line per problem and exits with code 1.
 return await app.RunOrExitAsync();
 

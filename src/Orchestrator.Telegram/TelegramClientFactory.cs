@@ -54,9 +54,14 @@ public sealed class TelegramClientFactory : IDisposable
             AutomaticDecompression = DecompressionMethods.All,
             EnableMultipleHttp2Connections = true,
         };
-        if (options.DangerousAcceptAnyServerCertificate)
+        if (options.TrustedCertificateFile is { } file)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            if (TelegramCertificateTrust.TryLoad(file, out var trusted) is { } problem)
+            {
+                throw new InvalidOperationException($"TELEGRAM_CA_CERT_FILE {problem}.");
+            }
+
+            handler.SslOptions.RemoteCertificateValidationCallback = new TelegramCertificateTrust(trusted).Validate;
         }
 
         return handler;

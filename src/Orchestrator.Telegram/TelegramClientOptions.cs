@@ -18,11 +18,18 @@ public sealed class TelegramClientOptions
     [Range(1, 50)]
     public int PollTimeoutSeconds { get; set; } = 50;
 
-    /// <summary>Ask for HTTP/2 (falls back to HTTP/1.1 when the server does not offer it). Default false.</summary>
+    /// <summary>
+    /// Ask for HTTP/2 on every request (<c>RequestVersionOrLower</c>: HTTP/1.1 when the server does not offer it), so
+    /// the long polls of many bots share a few connections (<c>TELEGRAM_HTTP2</c>). Default false.
+    /// </summary>
     public bool UseHttp2 { get; set; }
 
-    /// <summary>Test only: accept any TLS server certificate (e.g. an emulator with a self-signed certificate). Default false.</summary>
-    public bool DangerousAcceptAnyServerCertificate { get; set; }
+    /// <summary>
+    /// Test only: a PEM or DER certificate file (e.g. the emulator's self-signed one) trusted as a root for the Bot API
+    /// server, on top of the system's roots; the host name must still match (<c>TELEGRAM_CA_CERT_FILE</c>). Default
+    /// null: only the system's roots.
+    /// </summary>
+    public string? TrustedCertificateFile { get; set; }
 
     /// <summary>
     /// The shared <see cref="HttpClient.Timeout"/>: the long-poll timeout plus a 20 s margin, so a healthy long poll
@@ -42,6 +49,11 @@ public sealed class TelegramClientOptionsValidator : IValidateOptions<TelegramCl
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             errors.Add("TELEGRAM_API_URL must be an absolute http:// or https:// URL.");
+        }
+
+        if (options.TrustedCertificateFile is { } file && TelegramCertificateTrust.TryLoad(file, out _) is { } problem)
+        {
+            errors.Add($"TELEGRAM_CA_CERT_FILE {problem}.");
         }
 
         if (options.PollTimeoutSeconds is < 1 or > 50)

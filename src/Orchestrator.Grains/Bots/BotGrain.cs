@@ -23,6 +23,7 @@ public sealed partial class BotGrain(
     IConversationFactory conversations,
     IOptions<BotOptions> botOptions,
     IOptions<TelegramClientOptions> telegramOptions,
+    BotStartPacer pacer,
     OrchestratorMetrics metrics,
     TimeProvider time,
     ILogger<BotGrain> logger) : Grain, IBotGrain
@@ -311,6 +312,12 @@ public sealed partial class BotGrain(
             {
                 return;
             }
+        }
+
+        // Wait for this silo's next start slot (BOT_START_RATE) before the first Telegram call, i.e. the TLS handshake.
+        if (pacer.NextDelay() is { } slot && slot > TimeSpan.Zero && !await DelayAsync(run, slot, stopping))
+        {
+            return;
         }
 
         var transientAttempts = 0;

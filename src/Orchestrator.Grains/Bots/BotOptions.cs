@@ -27,8 +27,17 @@ public sealed class BotOptions
     /// </summary>
     public TimeSpan BusyPollDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Upper bound of the random delay before a bot's first poll, so many bots do not poll in lockstep (default 0).</summary>
+    /// <summary>
+    /// Upper bound of the random delay before a bot's first poll, so bots started together do not poll in lockstep
+    /// (<c>BOT_FIRST_POLL_JITTER_MS</c>, default 0).
+    /// </summary>
     public TimeSpan FirstPollJitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Bot loops started per second on one silo, over every path that starts them; 0 = as fast as they come
+    /// (<c>BOT_START_RATE</c>, default 0). See <see cref="BotStartPacer"/>.
+    /// </summary>
+    public int StartRate { get; set; }
 
     /// <summary>First delay after a transient Telegram error (5xx, network, timeout); doubles up to 30× this (default 1 s).</summary>
     public TimeSpan TransientRetryDelay { get; set; } = TimeSpan.FromSeconds(1);

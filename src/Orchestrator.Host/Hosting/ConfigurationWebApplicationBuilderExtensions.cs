@@ -53,11 +53,15 @@ public static class ConfigurationWebApplicationBuilderExtensions
             bot.HealthCheckInterval = o.HealthCheckInterval;
             bot.GracefulShutdownTimeout = o.GracefulShutdownTimeout;
             bot.MaxFailedRestarts = o.MaxFailedRestarts;
+            bot.StartRate = o.BotStartRate;
+            bot.FirstPollJitter = o.BotFirstPollJitter;
         });
         services.AddOptions<TelegramClientOptions>().Configure<IOptions<ServiceSettings>>((telegram, settings) =>
         {
             telegram.BaseUrl = settings.Value.TelegramApiUrl.ToString().TrimEnd('/');
             telegram.PollTimeoutSeconds = settings.Value.TelegramPollTimeoutSeconds;
+            telegram.UseHttp2 = settings.Value.TelegramHttp2;
+            telegram.TrustedCertificateFile = settings.Value.TelegramCaCertFile;
         });
         services.AddOptions<OrchestratorOptions>().Configure<IOptions<ServiceSettings>>((orchestrator, settings) =>
         {

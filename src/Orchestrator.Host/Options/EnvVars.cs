@@ -10,6 +10,11 @@ public static class EnvVars
     public const string TelegramServiceName = "TELEGRAM_SERVICE_NAME";
     public const string TelegramApiUrl = "TELEGRAM_API_URL";
     public const string TelegramPollTimeoutSeconds = "TELEGRAM_POLL_TIMEOUT_S";
+    public const string TelegramHttp2 = "TELEGRAM_HTTP2";
+    public const string TelegramCaCertFile = "TELEGRAM_CA_CERT_FILE";
+    public const string BotStartRate = "BOT_START_RATE";
+    public const string BotFirstPollJitterMs = "BOT_FIRST_POLL_JITTER_MS";
+    public const string DiagnosticsEndpoints = "DIAGNOSTICS_ENDPOINTS";
     public const string HttpPort = "HTTP_PORT";
     public const string AuthToken = "ORCHESTRATOR_AUTH_TOKEN";
     public const string ReloadBotsIntervalMs = "RELOAD_BOTS_INTERVAL_MS";

@@ -31,6 +31,21 @@ public sealed class ServiceSettings
     /// <summary><c>TELEGRAM_POLL_TIMEOUT_S</c>: long-poll timeout of getUpdates, 1..50 s (default 50).</summary>
     public int TelegramPollTimeoutSeconds { get; set; } = 50;
 
+    /// <summary><c>TELEGRAM_HTTP2</c>: ask Telegram for HTTP/2 (HTTP/1.1 when not offered). Default false.</summary>
+    public bool TelegramHttp2 { get; set; }
+
+    /// <summary><c>TELEGRAM_CA_CERT_FILE</c> (test only): a PEM/DER certificate trusted as a root for the Bot API server, e.g. an emulator's. Default null.</summary>
+    public string? TelegramCaCertFile { get; set; }
+
+    /// <summary><c>BOT_START_RATE</c>: bot loops started per second per silo, 0..100000; 0 = unpaced (default).</summary>
+    public int BotStartRate { get; set; }
+
+    /// <summary><c>BOT_FIRST_POLL_JITTER_MS</c>: upper bound of a random delay before each bot's first poll, 0..300000 ms (default 0).</summary>
+    public TimeSpan BotFirstPollJitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary><c>DIAGNOSTICS_ENDPOINTS</c>: map the Bearer-protected <c>/_diagnostics</c> routes used by the benchmark. Default false.</summary>
+    public bool DiagnosticsEndpoints { get; set; }
+
     /// <summary><c>HTTP_PORT</c>: port of the REST API, Swagger UI and dashboard, 1..65535 (default 3000).</summary>
     public int HttpPort { get; set; } = 3000;
 

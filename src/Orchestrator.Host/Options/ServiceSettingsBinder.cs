@@ -74,6 +74,11 @@ public static class ServiceSettingsBinder
         options.TelegramServiceName = reader.Get(EnvVars.TelegramServiceName) ?? options.TelegramServiceName;
         options.TelegramApiUrl = reader.Url(EnvVars.TelegramApiUrl) ?? options.TelegramApiUrl;
         options.TelegramPollTimeoutSeconds = reader.Int(EnvVars.TelegramPollTimeoutSeconds, 1, 50, "seconds") ?? options.TelegramPollTimeoutSeconds;
+        options.TelegramHttp2 = reader.Bool(EnvVars.TelegramHttp2) ?? options.TelegramHttp2;
+        options.TelegramCaCertFile = reader.Get(EnvVars.TelegramCaCertFile)?.Trim();
+        options.BotStartRate = reader.Int(EnvVars.BotStartRate, 0, 100_000, "a rate in bots per second") ?? options.BotStartRate;
+        options.BotFirstPollJitter = reader.Milliseconds(EnvVars.BotFirstPollJitterMs, 0, 300_000) ?? options.BotFirstPollJitter;
+        options.DiagnosticsEndpoints = reader.Bool(EnvVars.DiagnosticsEndpoints) ?? options.DiagnosticsEndpoints;
         options.HttpPort = reader.Int(EnvVars.HttpPort, 1, 65535, "a port") ?? options.HttpPort;
         options.AuthToken = reader.Get(EnvVars.AuthToken);
         options.ReloadBotsInterval = reader.Milliseconds(EnvVars.ReloadBotsIntervalMs, 1000) ?? options.ReloadBotsInterval;
@@ -137,14 +142,32 @@ public static class ServiceSettingsBinder
             return (int)value;
         }
 
-        public TimeSpan? Milliseconds(string name, long min)
+        public bool? Bool(string name)
         {
             if (Get(name) is not { } raw)
             {
                 return null;
             }
 
-            const long max = int.MaxValue;
+            switch (raw.Trim().ToLowerInvariant())
+            {
+                case "true" or "1" or "yes":
+                    return true;
+                case "false" or "0" or "no":
+                    return false;
+                default:
+                    Error(name, $"must be true or false {Got(name, raw)}");
+                    return null;
+            }
+        }
+
+        public TimeSpan? Milliseconds(string name, long min, long max = int.MaxValue)
+        {
+            if (Get(name) is not { } raw)
+            {
+                return null;
+            }
+
             if (!long.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             {
                 Error(name, $"must be a whole number of milliseconds from {min} to {max} {Got(name, raw)}");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orchestrator.Telegram;
 using StackExchange.Redis;
 
 namespace Orchestrator.Host.Options;
@@ -29,6 +30,15 @@ public sealed class ServiceSettingsValidator : IValidateOptions<ServiceSettings>
             {
                 errors.Add($"{EnvVars.RedisConnectionString} is not a valid StackExchange.Redis connection string such as host:6379 (value not shown: secret).");
             }
+        }
+
+        if (options.TelegramCaCertFile is { } caFile && TelegramCertificateTrust.TryLoad(caFile, out _) is { } problem)
+        {
+            errors.Add($"{EnvVars.TelegramCaCertFile} {problem}.");
+        }
+        else if (options.TelegramCaCertFile is not null && options.TelegramApiUrl.Scheme != Uri.UriSchemeHttps)
+        {
+            errors.Add($"{EnvVars.TelegramCaCertFile} is set but {EnvVars.TelegramApiUrl} is not https:// (the certificate would never be used).");
         }
 
         if (options.SiloPort == options.GatewayPort)

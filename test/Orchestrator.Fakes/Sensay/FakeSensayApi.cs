@@ -16,6 +16,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
     private readonly ConditionWaiters _waiters;
     private readonly FakeSensayOptions _options;
     private readonly List<FakeReplica> _replicas = [];
+    private readonly HashSet<string> _replicaIds = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<CompletionRequest> _completions = [];
     private readonly List<HistoryRequest> _history = [];
@@ -122,6 +123,8 @@ public sealed class FakeSensayApi : IAsyncDisposable
         {
             _replicas.Clear();
             _replicas.AddRange(replicas);
+            _replicaIds.Clear();
+            _replicaIds.UnionWith(_replicas.Select(r => r.Uuid));
         }
     }
 
@@ -131,6 +134,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
         lock (_sync)
         {
             _replicas.Add(replica);
+            _replicaIds.Add(replica.Uuid);
         }
     }
 
@@ -146,6 +150,8 @@ public sealed class FakeSensayApi : IAsyncDisposable
             }
 
             _replicas[index] = update(_replicas[index]);
+            _replicaIds.Clear();
+            _replicaIds.UnionWith(_replicas.Select(r => r.Uuid));
             return true;
         }
     }
@@ -155,6 +161,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
     {
         lock (_sync)
         {
+            _replicaIds.Remove(uuid);
             return _replicas.RemoveAll(r => r.Uuid == uuid) > 0;
         }
     }
@@ -317,14 +324,18 @@ public sealed class FakeSensayApi : IAsyncDisposable
         SensayFault? fault;
         lock (_sync)
         {
-            _requests.Add(new RecordedRequest(
-                ++_sequence,
-                _options.TimeProvider.GetUtcNow(),
-                route,
-                request.Method,
-                request.Path + request.QueryString,
-                request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body));
+            if (_options.RecordRequests)
+            {
+                _requests.Add(new RecordedRequest(
+                    ++_sequence,
+                    _options.TimeProvider.GetUtcNow(),
+                    route,
+                    request.Method,
+                    request.Path + request.QueryString,
+                    request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                    body));
+            }
+
             fault = TakeFault(route, page);
             _waiters.Notify();
         }
@@ -495,7 +506,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
         Func<CompletionRequest, CancellationToken, Task<string>> handler;
         lock (_sync)
         {
-            if (!_replicas.Exists(r => r.Uuid == uuid))
+            if (!_replicaIds.Contains(uuid))
             {
                 completion = null!;
                 handler = null!;
@@ -511,7 +522,11 @@ public sealed class FakeSensayApi : IAsyncDisposable
                     context.Request.Headers["X-USER-ID"].FirstOrDefault(),
                     context.Request.Headers["X-USER-ID-TYPE"].FirstOrDefault(),
                     (JsonObject)body.DeepClone());
-                _completions.Add(completion);
+                if (_options.RecordRequests)
+                {
+                    _completions.Add(completion);
+                }
+
                 handler = _completionHandler;
                 _waiters.Notify();
             }
@@ -547,8 +562,8 @@ public sealed class FakeSensayApi : IAsyncDisposable
         bool known;
         lock (_sync)
         {
-            known = _replicas.Exists(r => r.Uuid == uuid);
-            if (known)
+            known = _replicaIds.Contains(uuid);
+            if (known && _options.RecordRequests)
             {
                 _history.Add(new HistoryRequest(
                     uuid,

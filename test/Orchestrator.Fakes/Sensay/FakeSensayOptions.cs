@@ -18,6 +18,9 @@ public sealed class FakeSensayOptions
     /// <summary>Clock for record times (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Keep every request, completion and history request for inspection (default true); off for long load runs.</summary>
+    public bool RecordRequests { get; set; } = true;
+
     /// <summary>Write Kestrel warnings to the console (standalone mode). Default false.</summary>
     public bool LogWarningsToConsole { get; set; }
 }

@@ -71,6 +71,8 @@ internal sealed class ChatState(JsonObject chat)
 /// <summary>A pending getUpdates long poll, woken by a new update or ended by a newer poll.</summary>
 internal sealed class PendingPoll
 {
+    public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public TaskCompletionSource<PollWake> Wake { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 

@@ -50,7 +50,11 @@ public sealed partial class TelegramEmulator
         {
             if (ParseBotId(token) is not null)
             {
-                _calls.Add(new BotApiCall(NextSequence(), Now, token, method, (JsonObject?)parameters?.DeepClone() ?? []));
+                _methodCounts[method] = _methodCounts.GetValueOrDefault(method) + 1;
+                if (_options.RecordHistory)
+                {
+                    _calls.Add(new BotApiCall(NextSequence(), Now, token, method, (JsonObject?)parameters?.DeepClone() ?? []));
+                }
             }
 
             bot = Authenticate(token);
@@ -366,10 +370,15 @@ public sealed partial class TelegramEmulator
             }
 
             message["text"] = text;
-            chat.Messages[messageId] = message;
             var chatId = BotApiParameters.AsLong(chat.Chat["id"]) ?? 0;
-            bot.Sent.Add(new SentMessage(NextSequence(), bot.Id, chatId, messageId, text, threadId, replyTo, parseMode, now, (JsonObject)parameters.DeepClone()));
-            _waiters.Notify();
+            if (_options.RecordHistory)
+            {
+                chat.Messages[messageId] = message;
+                bot.Sent.Add(new SentMessage(NextSequence(), bot.Id, chatId, messageId, text, threadId, replyTo, parseMode, now, (JsonObject)parameters.DeepClone()));
+                _waiters.Notify();
+            }
+
+            _options.SentMessageObserver?.Invoke(bot.Token, chatId);
             return (200, TelegramJson.Ok(message.DeepClone()));
         }
     }
@@ -395,9 +404,13 @@ public sealed partial class TelegramEmulator
                 return threadError;
             }
 
-            var chatId = BotApiParameters.AsLong(chat.Chat["id"]) ?? 0;
-            bot.Actions.Add(new ChatActionRecord(NextSequence(), bot.Id, chatId, action, threadId, Now));
-            _waiters.Notify();
+            if (_options.RecordHistory)
+            {
+                var chatId = BotApiParameters.AsLong(chat.Chat["id"]) ?? 0;
+                bot.Actions.Add(new ChatActionRecord(NextSequence(), bot.Id, chatId, action, threadId, Now));
+                _waiters.Notify();
+            }
+
             return (200, TelegramJson.Ok(true));
         }
     }

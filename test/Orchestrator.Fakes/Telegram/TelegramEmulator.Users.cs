@@ -160,7 +160,11 @@ public sealed partial class TelegramEmulator
                 json["new_chat_members"] = new JsonArray([.. message.NewChatMembers.Select(u => (JsonNode)TelegramJson.User(u))]);
             }
 
-            chat.Messages[messageId] = json;
+            if (_options.RecordHistory)
+            {
+                chat.Messages[messageId] = json;
+            }
+
             return Enqueue(bot, "message", json, messageId, chatInfo.Id, message.Text ?? message.Caption);
         }
     }
@@ -211,7 +215,11 @@ public sealed partial class TelegramEmulator
         }
 
         var posted = new PostedUpdate(NextSequence(), updateId, messageId, chatId, text, Now);
-        bot.Posted.Add(posted);
+        if (_options.RecordHistory)
+        {
+            bot.Posted.Add(posted);
+        }
+
         bot.PendingPoll?.Wake.TrySetResult(PollWake.NewUpdate);
         _waiters.Notify();
         return posted;

@@ -16,6 +16,7 @@ public sealed partial class TelegramEmulator : IAsyncDisposable
     private readonly ConditionWaiters _waiters;
     private readonly Dictionary<string, BotState> _bots = new(StringComparer.Ordinal);
     private readonly List<BotApiCall> _calls = [];
+    private readonly Dictionary<string, long> _methodCounts = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TelegramEmulatorOptions _options;
     private WebApplication? _app;
@@ -31,6 +32,49 @@ public sealed partial class TelegramEmulator : IAsyncDisposable
 
     /// <summary>Base URL to give Telegram.Bot (<c>TelegramBotClientOptions.BaseUrl</c>) and to open in a browser, e.g. <c>http://127.0.0.1:51234/</c>.</summary>
     public Uri BaseUrl { get; private set; } = null!;
+
+    /// <summary>The HTTPS base URL (HTTP/1.1 and HTTP/2) when <see cref="TelegramEmulatorOptions.HttpsPort"/> is set, e.g. <c>https://127.0.0.1:51235/</c>.</summary>
+    public Uri? HttpsBaseUrl { get; private set; }
+
+    /// <summary>getUpdates long polls waiting right now, all tokens.</summary>
+    public int PendingPollTotal
+    {
+        get
+        {
+            lock (_sync)
+            {
+                var count = 0;
+                foreach (var bot in _bots.Values)
+                {
+                    count += bot.PendingPoll is null ? 0 : 1;
+                }
+
+                return count;
+            }
+        }
+    }
+
+    /// <summary>How many of <paramref name="tokens"/> have a pending long poll that started at or after <paramref name="sinceTimestamp"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public int PendingPollsSince(IEnumerable<string> tokens, long sinceTimestamp)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        lock (_sync)
+        {
+            return tokens.Count(t => _bots.TryGetValue(t, out var bot) && bot.PendingPoll is { } poll && poll.StartedAt >= sinceTimestamp);
+        }
+    }
+
+    /// <summary>Bot API calls received so far, by method, all tokens (also counted with <see cref="TelegramEmulatorOptions.RecordHistory"/> off).</summary>
+    public IReadOnlyDictionary<string, long> MethodCounts
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return new Dictionary<string, long>(_methodCounts, StringComparer.Ordinal);
+            }
+        }
+    }
 
     /// <summary>The options; realism flags may be changed while running.</summary>
     public TelegramEmulatorOptions Options => _options;
@@ -51,7 +95,13 @@ public sealed partial class TelegramEmulator : IAsyncDisposable
     public static async Task<TelegramEmulator> StartAsync(TelegramEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         var emulator = new TelegramEmulator(options ?? new TelegramEmulatorOptions());
-        var app = FakeHost.CreateBuilder(emulator._options.Port, emulator._options.LogWarningsToConsole).Build();
+        var o = emulator._options;
+        if (o.HttpsPort is not null)
+        {
+            o.Certificate ??= SelfSignedCertificate.Create();
+        }
+
+        var app = FakeHost.CreateBuilder(o.Port, o.LogWarningsToConsole, o.HttpsPort, o.Certificate).Build();
         emulator.MapBotApi(app);
         emulator.MapUserApi(app);
         try
@@ -66,6 +116,7 @@ public sealed partial class TelegramEmulator : IAsyncDisposable
 
         emulator._app = app;
         emulator.BaseUrl = FakeHost.GetBaseUrl(app);
+        emulator.HttpsBaseUrl = FakeHost.GetBaseUrl(app, Uri.UriSchemeHttps);
         return emulator;
     }
 
