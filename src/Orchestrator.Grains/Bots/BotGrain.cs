@@ -490,6 +490,7 @@ public sealed partial class BotGrain(
         await previous;
         var handled = false;
         var gaveUp = false;
+        var abandoned = false;
         try
         {
             if (run.Conversation is { } conversation)
@@ -501,6 +502,7 @@ public sealed partial class BotGrain(
         catch (OperationCanceledException) when (run.Handling.IsCancellationRequested)
         {
             // Stopping: the update stays unconfirmed and is handled by the next run.
+            abandoned = true;
         }
         catch (Exception ex)
         {
@@ -510,7 +512,13 @@ public sealed partial class BotGrain(
         }
         finally
         {
-            run.InFlight.Remove(update.Id);
+            // An update abandoned by a stop stays in flight, so neither the persisted offset nor the final
+            // confirmation to Telegram moves past it (removing it lost the update: the offset jumped over it).
+            if (!abandoned)
+            {
+                run.InFlight.Remove(update.Id);
+            }
+
             run.Handlers.Remove(update.Id);
             if (run.ChatTails.TryGetValue(chatId, out var tail) && tail.UpdateId == update.Id)
             {
