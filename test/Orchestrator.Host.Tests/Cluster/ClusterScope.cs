@@ -76,9 +76,9 @@ public sealed class ClusterScope : IAsyncDisposable
     /// <summary>Silos started by this scope that still run.</summary>
     public IReadOnlyList<SiloProcess> Live => _silos.Where(s => !s.HasExited).ToArray();
 
-    public static async Task<ClusterScope> CreateAsync(RedisFixture fixture, ITestOutputHelper? log = null)
+    public static async Task<ClusterScope> CreateAsync(RedisFixture fixture, ITestOutputHelper? log = null, RedisServer? ownRedis = null)
     {
-        var redis = await fixture.GetOrSkipAsync();
+        var redis = ownRedis ?? await fixture.GetOrSkipAsync();
         var telegram = await TelegramEmulator.StartAsync();
         var sensay = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = SensayKey });
         return new ClusterScope(redis, telegram, sensay, log);
@@ -224,7 +224,8 @@ public sealed class ClusterScope : IAsyncDisposable
             silos = [.. _silos];
         }
 
-        return string.Join("\n", silos.Select(s => $"===== {s.Name} (exited: {s.HasExited}) =====\n{Tail(s.Output, 12000)}"));
+        return string.Join("\n", silos.Select(s => $"===== {s.Name} (exited: {s.HasExited}) =====\n{Tail(s.Output, 12000)}"))
+            + $"\n===== redis-server =====\n{Tail(Redis.Output, 4000)}";
     }
 
     private static string Tail(string text, int max) => text.Length <= max ? text : "…" + text[^max..];

@@ -186,7 +186,9 @@ public sealed class ClusterTests(RedisFixture fixture)
     [Fact]
     public async Task Redis_down_for_10_s_then_back_the_silos_survive_and_converge()
     {
-        await using var scope = await ClusterScope.CreateAsync(fixture, Output);
+        // A Redis of its own: this test stops it, the shared one stays untouched.
+        await using var redis = await RedisServer.StartOrSkipAsync();
+        await using var scope = await ClusterScope.CreateAsync(fixture, Output, redis);
         var silos = await scope.StartSilosAsync(2);
         var bots = new List<(string ReplicaUuid, string Token)>();
         for (var i = 0; i < 4; i++)
