@@ -131,7 +131,8 @@ public sealed class ClusterScope : IAsyncDisposable
         var token = $"{Random.Shared.Next(100000, 999999)}:CLUSTER-{Guid.NewGuid():N}";
         Sensay.AddReplica(new FakeReplica(replicaUuid, slug, token));
         using var api = silo.CreateClient();
-        using var response = await api.PostAsJsonAsync("/bots", new { replicaUUID = replicaUuid, replicaSlug = slug, token });
+        // The same owner as the Sensay replica: otherwise the next reload sees a change and restarts the bot.
+        using var response = await api.PostAsJsonAsync("/bots", new { replicaUUID = replicaUuid, replicaSlug = slug, ownerUUID = "owner-0001", token });
         // 409: the start-up reload got it from Sensay first.
         Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"POST /bots answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{Dump()}");
         return (replicaUuid, token);

@@ -153,7 +153,7 @@ public sealed class ClusterTests(RedisFixture fixture)
         scope.Sensay.AddReplica(new FakeReplica(revokedUuid, "restart-revoked", revokedToken));
         using (var api = silos[1].CreateClient())
         {
-            using var created = await api.PostAsJsonAsync("/bots", new { replicaUUID = revokedUuid, replicaSlug = "restart-revoked", token = revokedToken });
+            using var created = await api.PostAsJsonAsync("/bots", new { replicaUUID = revokedUuid, replicaSlug = "restart-revoked", ownerUUID = "owner-0001", token = revokedToken });
             Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"POST answered {(int)created.StatusCode}");
         }
 
