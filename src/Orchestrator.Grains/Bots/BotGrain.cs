@@ -146,8 +146,10 @@ public sealed partial class BotGrain(
             LogAdopting(logger, ReplicaUuid);
             await ((IBotGrain)this).ApplyAsync(expected);
         }
-        else if (State.FailedReason is null && (_run is null || _run.Loop.IsCompleted || time.GetUtcNow() > _run.AliveUntil + _options.HealthCheckInterval))
+        else if (State.FailedReason is null && (_run is null || _run.Loop.IsCompleted || time.GetUtcNow() - _options.HealthCheckInterval > _run.AliveUntil))
         {
+            // (Subtracting from now: a run that has not set AliveUntil yet holds DateTimeOffset.MaxValue, and adding
+            // to that threw ArgumentOutOfRangeException out of the health check.)
             // The loop died without failing the bot, or hangs past every deadline it set itself: replace it.
             State.ConsecutiveFailures++;
             State.Restarts++;
@@ -553,7 +555,8 @@ public sealed partial class BotGrain(
             }
             else
             {
-                // Neither answered nor skipped: keep the offset below it so Telegram delivers it again.
+                // Neither answered nor skipped (failed, or cut short by a stop): neither the persisted offset nor the
+                // final confirmation to Telegram may move past it, so Telegram delivers it again.
                 run.Unhandled.Add(update.Id);
             }
 

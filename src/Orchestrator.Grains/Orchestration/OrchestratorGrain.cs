@@ -197,7 +197,10 @@ public sealed partial class OrchestratorGrain(
 
     private async Task StartupAsync(CancellationToken cancellationToken)
     {
-        await ForEachAsync(Bots.Values.ToArray(), async definition => await Bot(definition.ReplicaUuid).ApplyAsync(definition));
+        // A health check, not an apply: it activates the bot (which resumes from its state), adopts a definition its
+        // state lost, but leaves a failed bot failed; only a reload or a PUT revives one (an apply here revived
+        // every failed bot at each cluster restart, calling Telegram with tokens it had rejected).
+        await ForEachAsync(Bots.Values.ToArray(), async definition => await Bot(definition.ReplicaUuid).CheckHealthAsync(definition));
         if (source.IsConfigured)
         {
             await ReloadAsync();
