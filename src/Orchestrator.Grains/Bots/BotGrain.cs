@@ -39,6 +39,9 @@ public sealed partial class BotGrain(
     private Task? _write;
     private bool _dirty;
 
+    /// <summary>A state write met a newer version: another activation of this bot took over, this one must not answer.</summary>
+    private bool _stale;
+
     private BotState State => state.State;
 
     private string ReplicaUuid => this.GetPrimaryKeyString();
@@ -521,7 +524,11 @@ public sealed partial class BotGrain(
         var gaveUp = false;
         try
         {
-            if (run.Conversation is { } conversation)
+            // Claim the update with a state write before answering it. During a failover two activations of one bot
+            // can briefly both receive it; the write of the stale one meets the newer version, and it stays silent.
+            // (A write that fails for another reason, say Redis being down, does not stop the answer.)
+            await SaveStateAsync();
+            if (run.Conversation is { } conversation && !_stale)
             {
                 await conversation.HandleAsync(update, run.Handling.Token);
                 handled = true;
@@ -640,6 +647,12 @@ public sealed partial class BotGrain(
     /// </summary>
     private Task SaveStateAsync()
     {
+        if (_stale)
+        {
+            // Another activation owns the state now; writing again would only fail again.
+            return Task.CompletedTask;
+        }
+
         _dirty = true;
         return _write ??= WriteLoopAsync();
     }
@@ -656,6 +669,7 @@ public sealed partial class BotGrain(
         }
         catch (InconsistentStateException ex)
         {
+            _stale = true;
             LogStaleActivation(logger, ReplicaUuid, ex);
             _run?.Stopping.Cancel();
             DeactivateOnIdle();
