@@ -96,6 +96,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.BaseUrl = Sensay.BaseUrl;
                 o.ApiKey = SensayApiKey;
                 o.RetryDelay = TimeSpan.FromMilliseconds(10);
+                // Short enough for the timeout test, long enough for the tests that hold a completion a few seconds.
+                o.RequestTimeout = TimeSpan.FromSeconds(10);
             });
             silo.Services.Configure<BotOptions>(o =>
             {

@@ -93,10 +93,17 @@ public sealed partial class ConversationTests
     [Theory]
     [InlineData("HTTP 500")]
     [InlineData("empty content")]
+    [InlineData("timeout")]
     public async Task Sensay_failure_gets_an_apology_with_an_error_id_and_the_bot_keeps_answering(string failure)
     {
         await using var bot = await StartBotAsync();
-        Sensay.InjectFault(SensayRoute.Completion, failure == "HTTP 500" ? new SensayFault { StatusCode = 500 } : new SensayFault { EmptyContent = true });
+        Sensay.InjectFault(SensayRoute.Completion, failure switch
+        {
+            "HTTP 500" => new SensayFault { StatusCode = 500 },
+            "empty content" => new SensayFault { EmptyContent = true },
+            // Hangs past the fixture's Sensay request timeout.
+            _ => new SensayFault { Hang = true },
+        });
 
         var update = Telegram.SendPrivateText(bot.Token, "are you there?");
 
