@@ -37,8 +37,11 @@ public sealed class ServiceSettings
     /// <summary><c>TELEGRAM_CA_CERT_FILE</c> (test only): a PEM/DER certificate trusted as a root for the Bot API server, e.g. an emulator's. Default null.</summary>
     public string? TelegramCaCertFile { get; set; }
 
-    /// <summary><c>BOT_START_RATE</c>: bot loops started per second per silo, 0..100000; 0 = unpaced (default).</summary>
-    public int BotStartRate { get; set; }
+    /// <summary>
+    /// <c>BOT_START_RATE</c>: bot loops started per second per silo, 0..100000; 0 = unpaced. Default 400: measured at
+    /// 10,000 bots over TLS, unpaced starts took 125 s with ~5,000 handshake retries, 400/s took 33 s with none.
+    /// </summary>
+    public int BotStartRate { get; set; } = 400;
 
     /// <summary><c>BOT_FIRST_POLL_JITTER_MS</c>: upper bound of a random delay before each bot's first poll, 0..300000 ms (default 0).</summary>
     public TimeSpan BotFirstPollJitter { get; set; } = TimeSpan.Zero;

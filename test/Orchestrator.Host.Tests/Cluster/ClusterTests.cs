@@ -74,6 +74,7 @@ public sealed class ClusterTests(RedisFixture fixture)
             var conflicts = scope.Telegram.ConflictCount;
 
             var watch = Stopwatch.StartNew();
+            scope.Log($"kill round {round}: killing {victim.Name}");
             await victim.KillAsync();
             var api = WatchApiDuringFailover(scope, survivor, victim);
             var pollingAgain = new List<double>();
@@ -268,7 +269,12 @@ public sealed class ClusterTests(RedisFixture fixture)
             var posted = scope.Telegram.PostedUpdates(token);
             await scope.Telegram.WaitForConfirmedAsync(token, posted[^1].UpdateId, ClusterScope.Timeout);
             var (lost, duplicated) = scope.CountReplies(token);
-            Assert.True(lost == 0 && duplicated == 0, $"bot {token.Split(':')[0]}: {posted.Count} messages, {lost} lost, {duplicated} duplicated replies\n{scope.Dump()}");
+            var sent = scope.Telegram.SentMessages(token);
+            var details = string.Join('\n', posted
+                .Select(u => (Update: u, Replies: sent.Where(m => m.ChatId == u.ChatId && m.ReplyToMessageId == u.MessageId).ToList()))
+                .Where(x => x.Replies.Count != 1)
+                .Select(x => $"update {x.Update.UpdateId} posted {x.Update.Time:HH:mm:ss.fff}: {x.Replies.Count} replies at {string.Join(", ", x.Replies.Select(r => r.Time.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}"));
+            Assert.True(lost == 0 && duplicated == 0, $"bot {token.Split(':')[0]}: {posted.Count} messages, {lost} lost, {duplicated} duplicated replies\n{details}\n{scope.Dump()}");
         }
     }
 

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using Orchestrator.Abstractions;
 using Orchestrator.Grains.Orchestration;
+using Orchestrator.Tests.Infrastructure;
 
 namespace Orchestrator.Tests.Reconciliation;
 
@@ -10,7 +12,7 @@ public sealed class CadenceFixture : ReconciliationClusterFixture
 
     protected override short SiloCount => 1;
 
-    protected override bool CaptureLogs => true;
+    protected override void ConfigureLogCapture(LoggerFilterOptions filters) => filters.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
 
     protected override void Configure(OrchestratorOptions options)
     {

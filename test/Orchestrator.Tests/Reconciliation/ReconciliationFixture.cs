@@ -1,14 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Orchestrator.Abstractions;
 using Orchestrator.Fakes.Sensay;
-using Orchestrator.Fakes.Telegram;
-using Orchestrator.Grains;
 using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Orchestration;
-using Orchestrator.Sensay;
-using Orchestrator.Telegram;
-using Orleans.TestingHost;
+using Orchestrator.Tests.Infrastructure;
 
 namespace Orchestrator.Tests.Reconciliation;
 
@@ -17,50 +11,29 @@ namespace Orchestrator.Tests.Reconciliation;
 /// <see cref="SensayBotDefinitionSource"/> and Sensay client, with the real Telegram.Bot client polling the emulator.
 /// The desired set is cluster-wide, so every kind of test that needs other cadences gets its own subclass (and cluster).
 /// </summary>
-public abstract class ReconciliationClusterFixture : IAsyncLifetime
+public abstract class ReconciliationClusterFixture : BotClusterFixture
 {
     /// <summary>The Sensay API key the fake expects; distinctive, so a leak into a log line is found.</summary>
     public const string SensayApiKey = "sensay-key-RECON-7f3a9c51d2e84b06";
 
-    /// <summary>Long-poll timeout of the bots under test: short, so stop and health paths are quick.</summary>
-    public const int PollTimeoutSeconds = 2;
-
     private static int s_nextBotId = 500_000;
 
-    public TelegramEmulator Telegram { get; private set; } = null!;
+    /// <inheritdoc />
+    protected override string ApiKey => SensayApiKey;
 
-    public FakeSensayApi Sensay { get; private set; } = null!;
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    /// <summary>Every log entry of the silos (all levels), when <see cref="CaptureLogs"/> is set.</summary>
-    public CapturingLoggerProvider Logs { get; } = new();
-
-    public IGrainFactory Grains => Cluster.Client;
-
-    public IOrchestratorGrain Orchestrator => Grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator);
-
-    /// <summary>Silos in the cluster.</summary>
-    protected virtual short SiloCount => 2;
-
-    /// <summary>False: <c>SENSAY_API_URL</c> unset, so the real source is not configured.</summary>
-    protected virtual bool UpstreamConfigured => true;
-
-    /// <summary>Record every log line of the silos in <see cref="Logs"/>.</summary>
-    protected virtual bool CaptureLogs => false;
-
-    /// <summary>Runs after the fakes started and before the cluster deploys (e.g. to seed Sensay's replicas).</summary>
-    protected virtual void BeforeDeploy()
+    /// <summary>The real source and Sensay's cadence; only the reload timeout is short.</summary>
+    protected override void Configure(OrchestratorOptions options)
     {
-    }
-
-    /// <summary>The orchestrator's cadences; by default long, so reloads run when a test asks for one.</summary>
-    protected virtual void Configure(OrchestratorOptions options)
-    {
-        options.ReloadInterval = TimeSpan.FromHours(1);
-        options.PrintStatusInterval = TimeSpan.FromHours(1);
+        base.Configure(options);
         // Short, so the hanging-page test fails in seconds, yet far above what a healthy load of a few pages takes.
         options.ReloadTimeout = TimeSpan.FromSeconds(3);
+    }
+
+    /// <summary>Supervision at a one-second cadence, like the cadences these tests watch.</summary>
+    protected override void Configure(BotOptions options)
+    {
+        base.Configure(options);
+        options.HealthCheckInterval = TimeSpan.FromSeconds(1);
     }
 
     /// <summary>A replica of this service with a fresh uuid, slug, owner and a well-formed token.</summary>
@@ -116,56 +89,6 @@ public abstract class ReconciliationClusterFixture : IAsyncLifetime
         }
 
         throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for bot {replicaUuid} to be {status}; last status: {last?.Status.ToString() ?? "undefined"}, last error: {last?.LastError ?? "-"}");
-    }
-
-    public async ValueTask InitializeAsync()
-    {
-        Telegram = await TelegramEmulator.StartAsync();
-        Sensay = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = SensayApiKey });
-        var builder = new InProcessTestClusterBuilder(SiloCount);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(StorageNames.Bots);
-            silo.AddMemoryGrainStorage(StorageNames.Orchestrator);
-            silo.UseInMemoryReminderService();
-            // The real SensayBotDefinitionSource: IBotDefinitionSource is deliberately not overridden.
-            silo.Services.AddBotRuntime();
-            if (CaptureLogs)
-            {
-                silo.Services.AddSingleton<ILoggerProvider>(Logs);
-                silo.Services.Configure<LoggerFilterOptions>(o => o.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace));
-            }
-
-            silo.Services.Configure<TelegramClientOptions>(o =>
-            {
-                o.BaseUrl = Telegram.BaseUrl.ToString();
-                o.PollTimeoutSeconds = PollTimeoutSeconds;
-            });
-            silo.Services.Configure<SensayOptions>(o =>
-            {
-                o.BaseUrl = UpstreamConfigured ? Sensay.BaseUrl : null;
-                o.ApiKey = UpstreamConfigured ? SensayApiKey : null;
-                o.RetryDelay = TimeSpan.FromMilliseconds(10);
-            });
-            silo.Services.Configure<BotOptions>(o =>
-            {
-                o.HealthCheckInterval = TimeSpan.FromSeconds(1);
-                o.HealthCheckTimeout = TimeSpan.FromSeconds(1);
-                o.GracefulShutdownTimeout = TimeSpan.FromSeconds(1);
-                o.BusyPollDelay = TimeSpan.FromMilliseconds(100);
-            });
-            silo.Services.Configure<OrchestratorOptions>(Configure);
-        });
-        BeforeDeploy();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.DisposeAsync();
-        await Telegram.DisposeAsync();
-        await Sensay.DisposeAsync();
     }
 }
 

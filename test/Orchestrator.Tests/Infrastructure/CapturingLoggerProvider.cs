@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Orchestrator.Tests.Reconciliation;
+namespace Orchestrator.Tests.Infrastructure;
 
 /// <summary>One captured log entry: the formatted message with the exception text appended.</summary>
 public sealed record CapturedLog(DateTimeOffset Time, string Category, LogLevel Level, string Text);
