@@ -62,6 +62,7 @@ public sealed class ClusterTests(RedisFixture fixture)
         await scope.WaitForStatusAsync(silos[0], e => AllRunning(e, bots.Select(b => b.ReplicaUuid)), "all 6 bots running");
         await using var trickle = new Trickle(scope, bots.Select(b => b.Token));
         var failovers = new List<double>();
+        var kills = new List<DateTimeOffset>();
         for (var round = 1; round <= 3; round++)
         {
             var survivorsCount = scope.Live.Count;
@@ -75,6 +76,7 @@ public sealed class ClusterTests(RedisFixture fixture)
 
             var watch = Stopwatch.StartNew();
             scope.Log($"kill round {round}: killing {victim.Name}");
+            kills.Add(DateTimeOffset.UtcNow);
             await victim.KillAsync();
             var api = WatchApiDuringFailover(scope, survivor, victim);
             var pollingAgain = new List<double>();
@@ -104,7 +106,9 @@ public sealed class ClusterTests(RedisFixture fixture)
         }
 
         await trickle.StopAsync();
-        await AssertNothingLostOrDuplicatedAsync(scope, bots.Select(b => b.Token));
+        // A kill -9 that lands between a reply's sendMessage and the state write recording it makes the survivor answer
+        // that update again: Telegram offers no transaction to join. Only such updates may have a second reply.
+        await AssertNothingLostOrDuplicatedAsync(scope, bots.Select(b => b.Token), kills);
         failovers.Sort();
         scope.Log($"kill -9 → every bot of the victim polling again: median {failovers[failovers.Count / 2]:0.00} s, max {failovers[^1]:0.00} s; total 409s {scope.Telegram.ConflictCount}");
     }
@@ -262,21 +266,37 @@ public sealed class ClusterTests(RedisFixture fixture)
         replicaUuids.All(id => entries.Any(e => e.ReplicaUuid == id && e.Status == "running"));
 
     /// <summary>Waits until every posted update is confirmed, then checks each got exactly one reply.</summary>
-    private static async Task AssertNothingLostOrDuplicatedAsync(ClusterScope scope, IEnumerable<string> tokens)
+    /// <summary>
+    /// Every posted update got exactly one reply, except that an update whose first reply was sent at most
+    /// <see cref="CrashWindow"/> before one of <paramref name="kills"/> may have been answered again after that kill.
+    /// </summary>
+    private static async Task AssertNothingLostOrDuplicatedAsync(ClusterScope scope, IEnumerable<string> tokens, IReadOnlyList<DateTimeOffset>? kills = null)
     {
+        kills ??= [];
+        var repeatedAtKills = 0;
         foreach (var token in tokens)
         {
             var posted = scope.Telegram.PostedUpdates(token);
             await scope.Telegram.WaitForConfirmedAsync(token, posted[^1].UpdateId, ClusterScope.Timeout);
-            var (lost, duplicated) = scope.CountReplies(token);
             var sent = scope.Telegram.SentMessages(token);
-            var details = string.Join('\n', posted
-                .Select(u => (Update: u, Replies: sent.Where(m => m.ChatId == u.ChatId && m.ReplyToMessageId == u.MessageId).ToList()))
-                .Where(x => x.Replies.Count != 1)
-                .Select(x => $"update {x.Update.UpdateId} posted {x.Update.Time:HH:mm:ss.fff}: {x.Replies.Count} replies at {string.Join(", ", x.Replies.Select(r => r.Time.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}"));
-            Assert.True(lost == 0 && duplicated == 0, $"bot {token.Split(':')[0]}: {posted.Count} messages, {lost} lost, {duplicated} duplicated replies\n{details}\n{scope.Dump()}");
+            var replies = posted
+                .Select(u => (Update: u, Replies: sent.Where(m => m.ChatId == u.ChatId && m.ReplyToMessageId == u.MessageId).Select(m => m.Time).Order().ToList()))
+                .ToList();
+            var lost = replies.Where(x => x.Replies.Count == 0).ToList();
+            var repeated = replies.Where(x => x.Replies.Count > 1).ToList();
+            var unexplained = repeated.Where(x => x.Replies.Count > 2 || !kills.Any(kill =>
+                x.Replies[0] <= kill && kill - x.Replies[0] <= CrashWindow && x.Replies[1] > kill)).ToList();
+            repeatedAtKills += repeated.Count - unexplained.Count;
+            var details = string.Join('\n', lost.Concat(unexplained).Select(x =>
+                $"update {x.Update.UpdateId} posted {x.Update.Time:HH:mm:ss.fff}: {x.Replies.Count} replies at {string.Join(", ", x.Replies.Select(r => r.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}"));
+            Assert.True(lost.Count == 0 && unexplained.Count == 0, $"bot {token.Split(':')[0]}: {posted.Count} messages, {lost.Count} lost, {unexplained.Count} answered twice outside a kill's crash window\n{details}\n{scope.Dump()}");
         }
+
+        scope.Log($"updates answered again because a kill -9 landed between their reply and its state write: {repeatedAtKills}");
     }
+
+    /// <summary>How long before a kill a reply may have been sent without its state write completing (generous: a loaded 2-core host).</summary>
+    private static readonly TimeSpan CrashWindow = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Asks /status of <paramref name="survivor"/> until it lists every bot again and none on <paramref name="victim"/>;
