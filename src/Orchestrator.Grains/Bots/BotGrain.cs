@@ -36,8 +36,7 @@ public sealed partial class BotGrain(
     private BotStatus _status = BotStatus.Stopped;
     private DateTimeOffset? _statusSince;
     private DateTimeOffset? _nextRestartAt;
-    private Task? _write;
-    private bool _dirty;
+    private StateWriteQueue? _writes;
 
     /// <summary>A state write met a newer version: another activation of this bot took over, this one must not answer.</summary>
     private bool _stale;
@@ -123,7 +122,6 @@ public sealed partial class BotGrain(
         }
 
         await StopRunAsync();
-        await WaitForWritesAsync();
         // Forget the bot but keep its Telegram progress: re-created with the same token, it resumes at the offset
         // and still knows which updates above it were answered.
         state.State = new BotState
@@ -132,7 +130,7 @@ public sealed partial class BotGrain(
             HandledAboveOffset = State.HandledAboveOffset,
             ProgressBotId = State.ProgressBotId,
         };
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         SetStatus(BotStatus.Stopped);
         metrics.SetStatus(ReplicaUuid, null);
         LogRemoved(logger, ReplicaUuid);
@@ -274,7 +272,8 @@ public sealed partial class BotGrain(
             LogUnexpected(logger, ReplicaUuid, ex);
         }
 
-        await WaitForWritesAsync();
+        // The offset is persisted before Telegram is told: a crash in between re-answers nothing.
+        await SaveStateAsync();
         await ConfirmToTelegramAsync(run);
         run.Dispose();
         if (State.FailedReason is null)
@@ -287,8 +286,9 @@ public sealed partial class BotGrain(
     private async Task ConfirmToTelegramAsync(BotRun run)
     {
         var offset = run.ConfirmableOffset;
-        if (run.Client is null || offset <= run.ConfirmedToTelegram)
+        if (run.Client is null || offset <= run.ConfirmedToTelegram || _stale)
         {
+            // Nothing new to confirm; or this copy is stale, and its getUpdates would cut the live copy's poll (409).
             return;
         }
 
@@ -642,30 +642,22 @@ public sealed partial class BotGrain(
     };
 
     /// <summary>
-    /// Persists state, coalescing concurrent requests into at most one write in flight plus one queued.
-    /// A version conflict means another activation of this bot wrote after us: we are the stale copy.
+    /// Persists state (writes serialised and coalesced by a <see cref="StateWriteQueue"/>). A version conflict means
+    /// another activation of this bot wrote after us: we are the stale copy, so we stop and never write again.
     /// </summary>
-    private Task SaveStateAsync()
+    private Task SaveStateAsync() => (_writes ??= new StateWriteQueue(WriteOnceAsync)).WriteAsync();
+
+    private async Task WriteOnceAsync()
     {
         if (_stale)
         {
             // Another activation owns the state now; writing again would only fail again.
-            return Task.CompletedTask;
+            return;
         }
 
-        _dirty = true;
-        return _write ??= WriteLoopAsync();
-    }
-
-    private async Task WriteLoopAsync()
-    {
         try
         {
-            while (_dirty)
-            {
-                _dirty = false;
-                await state.WriteStateAsync();
-            }
+            await state.WriteStateAsync();
         }
         catch (InconsistentStateException ex)
         {
@@ -677,18 +669,6 @@ public sealed partial class BotGrain(
         catch (Exception ex)
         {
             LogWriteFailed(logger, ReplicaUuid, ex);
-        }
-        finally
-        {
-            _write = null;
-        }
-    }
-
-    private async Task WaitForWritesAsync()
-    {
-        while (_write is { } write)
-        {
-            await write;
         }
     }
 

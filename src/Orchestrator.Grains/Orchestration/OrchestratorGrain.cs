@@ -36,8 +36,7 @@ public sealed partial class OrchestratorGrain(
     // Bots changed through the REST API while a reload was loading: that reload's upstream snapshot may predate the
     // change, so it leaves them alone; the next reload reconciles them.
     private readonly HashSet<string> _changedDuringReload = new(StringComparer.Ordinal);
-    private Task? _write;
-    private bool _dirty;
+    private StateWriteQueue? _writes;
 
     private Dictionary<string, BotDefinition> Bots => state.State.Bots;
 
@@ -173,27 +172,7 @@ public sealed partial class OrchestratorGrain(
     /// <see cref="IPersistentState{T}"/> would conflict on the ETag: writes are serialised, and a caller returns once
     /// a write that started after its change has completed.
     /// </summary>
-    private Task SaveStateAsync()
-    {
-        _dirty = true;
-        return _write ??= WriteLoopAsync();
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        try
-        {
-            while (_dirty)
-            {
-                _dirty = false;
-                await state.WriteStateAsync();
-            }
-        }
-        finally
-        {
-            _write = null;
-        }
-    }
+    private Task SaveStateAsync() => (_writes ??= new StateWriteQueue(() => state.WriteStateAsync())).WriteAsync();
 
     private async Task StartupAsync(CancellationToken cancellationToken)
     {
