@@ -1,25 +1,12 @@
 using Orchestrator.Abstractions;
 using Orchestrator.Fakes.Sensay;
-using Orchestrator.Fakes.Telegram;
 
 namespace Orchestrator.Tests.Reconciliation;
 
 /// <summary>A reload that fails part-way changes nothing; a mass removal waits for confirmation.</summary>
 [Collection(ReconciliationCollection.Name)]
-public sealed class ReloadSafetyTests(ReconciliationFixture fixture) : IAsyncLifetime
+public sealed class ReloadSafetyTests(ReconciliationFixture fixture) : ReconciliationTests(fixture)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
-
-    private TelegramEmulator Telegram => fixture.Telegram;
-
-    private FakeSensayApi Sensay => fixture.Sensay;
-
-    private IOrchestratorGrain Orchestrator => fixture.Orchestrator;
-
-    public async ValueTask InitializeAsync() => await fixture.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Theory]
     [InlineData("HTTP 500 on page 2, also on every retry")]
     [InlineData("malformed JSON on page 2")]
@@ -66,7 +53,7 @@ public sealed class ReloadSafetyTests(ReconciliationFixture fixture) : IAsyncLif
         Assert.DoesNotContain(ReconciliationClusterFixture.SensayApiKey, report.Error, StringComparison.Ordinal);
         Assert.Equal((0, 0, 0, 0), (report.Added, report.Changed, report.Removed, report.Held));
         Assert.Equal(before.Order(StringComparer.Ordinal), await Orchestrator.GetBotIdsAsync());
-        Assert.Null(await fixture.Bot(added.Uuid).GetStatusAsync());
+        Assert.Null(await Fixture.Bot(added.Uuid).GetStatusAsync());
         Assert.Equal(0, Telegram.CallCount(added.TelegramToken!, "getMe"));
         Assert.Equal(0, Telegram.CallCount(newToken, "getMe"));
         foreach (var token in new[] { onPage1.TelegramToken!, onPage2.TelegramToken!, onPage3.TelegramToken! })
@@ -106,7 +93,7 @@ public sealed class ReloadSafetyTests(ReconciliationFixture fixture) : IAsyncLif
         foreach (var replica in gone)
         {
             await Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
-            Assert.Equal(BotStatus.Running, (await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout)).Status);
+            Assert.Equal(BotStatus.Running, (await Fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout)).Status);
         }
 
         var confirmed = await Orchestrator.ReloadAsync();
@@ -117,7 +104,7 @@ public sealed class ReloadSafetyTests(ReconciliationFixture fixture) : IAsyncLif
         foreach (var replica in gone)
         {
             await Telegram.WaitUntilAsync(t => t.PendingPollCount(replica.TelegramToken!) == 0, "a removed bot's poll to end", Timeout);
-            Assert.Null(await fixture.Bot(replica.Uuid).GetStatusAsync());
+            Assert.Null(await Fixture.Bot(replica.Uuid).GetStatusAsync());
         }
 
         await Telegram.WaitForPendingPollAsync(replicas[0].TelegramToken!, Timeout);

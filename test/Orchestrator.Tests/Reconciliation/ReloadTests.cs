@@ -6,20 +6,8 @@ namespace Orchestrator.Tests.Reconciliation;
 
 /// <summary>Reloads from the fake Sensay: paging, the service filter, add/update/remove/revive, idempotence.</summary>
 [Collection(ReconciliationCollection.Name)]
-public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
+public sealed class ReloadTests(ReconciliationFixture fixture) : ReconciliationTests(fixture)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
-
-    private TelegramEmulator Telegram => fixture.Telegram;
-
-    private FakeSensayApi Sensay => fixture.Sensay;
-
-    private IOrchestratorGrain Orchestrator => fixture.Orchestrator;
-
-    public async ValueTask InitializeAsync() => await fixture.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task Reload_pages_through_every_replica_and_every_one_becomes_a_bot()
     {
@@ -65,7 +53,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         await Telegram.WaitForPendingPollAsync(ours.TelegramToken!, Timeout);
         foreach (var replica in excluded)
         {
-            Assert.Null(await fixture.Bot(replica.Uuid).GetStatusAsync());
+            Assert.Null(await Fixture.Bot(replica.Uuid).GetStatusAsync());
             if (replica.TelegramToken is { } token)
             {
                 Assert.Equal(0, Telegram.CallCount(token, "getMe"));
@@ -88,7 +76,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         Assert.Equal(ReloadOutcome.Applied, report.Outcome);
         Assert.Equal((1, 0, 0), (report.Added, report.Changed, report.Removed));
         await Telegram.WaitForPendingPollAsync(added.TelegramToken!, Timeout);
-        var status = await fixture.WaitForStatusAsync(added.Uuid, BotStatus.Running, Timeout);
+        var status = await Fixture.WaitForStatusAsync(added.Uuid, BotStatus.Running, Timeout);
         Assert.Equal(added.Slug, status.ReplicaSlug);
         Assert.Equal(added.OwnerUuid, status.OwnerUuid);
         Assert.Equal(1, Telegram.CallCount(first.TelegramToken!, "getMe"));
@@ -115,7 +103,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         await Telegram.WaitUntilAsync(t => t.CallCount(newToken, "getUpdates") >= newPolls + 2, "two more polls with the new token", Timeout);
         Assert.Equal(oldPolls, Telegram.CallCount(replica.TelegramToken!, "getUpdates"));
         Assert.Equal(0, Telegram.ConflictCountFor(newToken));
-        var status = await fixture.Bot(replica.Uuid).GetStatusAsync();
+        var status = await Fixture.Bot(replica.Uuid).GetStatusAsync();
         Assert.Equal(1, status!.Restarts);
     }
 
@@ -133,10 +121,10 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         var report = await Orchestrator.ReloadAsync();
 
         Assert.Equal((0, 2, 0), (report.Added, report.Changed, report.Removed));
-        var status = await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
+        var status = await Fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
         Assert.Equal(replica.Slug + "-renamed", status.ReplicaSlug);
         Assert.Equal(1, status.Restarts);
-        var otherStatus = await fixture.Bot(other.Uuid).GetStatusAsync();
+        var otherStatus = await Fixture.Bot(other.Uuid).GetStatusAsync();
         Assert.Equal("new-owner", otherStatus!.OwnerUuid);
         await Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
     }
@@ -156,7 +144,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         Assert.Equal((0, 0, 1), (report.Added, report.Changed, report.Removed));
         Assert.DoesNotContain(replicas[0].Uuid, await Orchestrator.GetBotIdsAsync());
         await Telegram.WaitUntilAsync(t => t.PendingPollCount(replicas[0].TelegramToken!) == 0, "the removed bot's poll to end", Timeout);
-        Assert.Null(await fixture.Bot(replicas[0].Uuid).GetStatusAsync());
+        Assert.Null(await Fixture.Bot(replicas[0].Uuid).GetStatusAsync());
         await Telegram.WaitForPendingPollAsync(replicas[1].TelegramToken!, Timeout);
     }
 
@@ -167,7 +155,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         Sensay.SetReplicas([replica]);
         Telegram.InjectFault(replica.TelegramToken!, "getMe", TelegramFault.Unauthorized());
         await Orchestrator.ReloadAsync();
-        var failed = await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Failed, Timeout);
+        var failed = await Fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Failed, Timeout);
         Assert.NotNull(failed.LastError);
 
         var report = await Orchestrator.ReloadAsync();
@@ -175,7 +163,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         Assert.Equal(ReloadOutcome.Applied, report.Outcome);
         Assert.Equal((0, 0, 0, 1), (report.Added, report.Changed, report.Removed, report.Revived));
         await Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
-        var status = await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
+        var status = await Fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
         Assert.Equal(0, status.ConsecutiveFailures);
     }
 
@@ -201,7 +189,7 @@ public sealed class ReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
         foreach (var replica in replicas)
         {
             Assert.Equal(1, Telegram.CallCount(replica.TelegramToken!, "getMe"));
-            Assert.Equal(0, (await fixture.Bot(replica.Uuid).GetStatusAsync())!.Restarts);
+            Assert.Equal(0, (await Fixture.Bot(replica.Uuid).GetStatusAsync())!.Restarts);
         }
     }
 }

@@ -1,25 +1,12 @@
 using Orchestrator.Abstractions;
 using Orchestrator.Fakes.Sensay;
-using Orchestrator.Fakes.Telegram;
 
 namespace Orchestrator.Tests.Reconciliation;
 
 /// <summary>REST changes apply at once, also while a reload is loading; the next reload reconciles them with Sensay.</summary>
 [Collection(ReconciliationCollection.Name)]
-public sealed class RestAndReloadTests(ReconciliationFixture fixture) : IAsyncLifetime
+public sealed class RestAndReloadTests(ReconciliationFixture fixture) : ReconciliationTests(fixture)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
-
-    private TelegramEmulator Telegram => fixture.Telegram;
-
-    private FakeSensayApi Sensay => fixture.Sensay;
-
-    private IOrchestratorGrain Orchestrator => fixture.Orchestrator;
-
-    public async ValueTask InitializeAsync() => await fixture.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task A_bot_created_through_REST_that_Sensay_does_not_have_is_stopped_at_the_next_reload()
     {
@@ -37,7 +24,7 @@ public sealed class RestAndReloadTests(ReconciliationFixture fixture) : IAsyncLi
         Assert.Equal((0, 0, 1), (report.Added, report.Changed, report.Removed));
         Assert.Equal(replicas.Select(r => r.Uuid).Order(StringComparer.Ordinal), await Orchestrator.GetBotIdsAsync());
         await Telegram.WaitUntilAsync(t => t.PendingPollCount(restBot.Token) == 0, "the REST bot's poll to end", Timeout);
-        Assert.Null(await fixture.Bot(restBot.ReplicaUuid).GetStatusAsync());
+        Assert.Null(await Fixture.Bot(restBot.ReplicaUuid).GetStatusAsync());
         foreach (var replica in replicas)
         {
             await Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
