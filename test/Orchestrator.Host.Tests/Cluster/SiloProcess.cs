@@ -65,6 +65,22 @@ public sealed class SiloProcess : IAsyncDisposable
     /// </summary>
     public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> environment)
     {
+        // A free port is found by binding and releasing it, so another process of the parallel test run can take it
+        // before the silo binds it: then start again on other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(name, environment);
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<SiloProcess> StartOnceAsync(string name, IReadOnlyDictionary<string, string> environment)
+    {
         var ports = OrchestratorHost.FreePorts(3);
         var start = new ProcessStartInfo("dotnet")
         {

@@ -61,17 +61,36 @@ public sealed class OrchestratorHost : IAsyncDisposable
             merged[key] = value;
         }
 
-        var ports = FreePorts(3);
-        merged.TryAdd("HTTP_PORT", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
-        merged.TryAdd("SILO_PORT", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture));
-        merged.TryAdd("GATEWAY_PORT", ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // A free port is found by binding and releasing it, so another process of the parallel test run can take it
+        // before the host binds it: then start again on other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var attemptSettings = new Dictionary<string, string?>(merged);
+            var ports = FreePorts(3);
+            attemptSettings.TryAdd("HTTP_PORT", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            attemptSettings.TryAdd("SILO_PORT", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            attemptSettings.TryAdd("GATEWAY_PORT", ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        var factory = new Factory(merged);
-        factory.UseKestrel();
-        await Task.Run(factory.StartServer);
-        var host = new OrchestratorHost(factory, new Uri($"http://127.0.0.1:{merged["HTTP_PORT"]}/"), merged["ORCHESTRATOR_AUTH_TOKEN"]);
-        return host;
+            var factory = new Factory(attemptSettings);
+            factory.UseKestrel();
+            try
+            {
+                await Task.Run(factory.StartServer);
+            }
+            catch (Exception ex) when (attempt < 3 && IsAddressInUse(ex))
+            {
+                await factory.DisposeAsync();
+                continue;
+            }
+
+            return new OrchestratorHost(factory, new Uri($"http://127.0.0.1:{attemptSettings["HTTP_PORT"]}/"), attemptSettings["ORCHESTRATOR_AUTH_TOKEN"]);
+        }
     }
+
+    private static bool IsAddressInUse(Exception? exception) =>
+        exception is not null
+        && (exception.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || IsAddressInUse(exception.InnerException)
+            || (exception is AggregateException aggregate && aggregate.InnerExceptions.Any(IsAddressInUse)));
 
     /// <summary>A client for <see cref="BaseAddress"/>; with <paramref name="withAuth"/> it sends the Bearer token.</summary>
     public HttpClient CreateClient(bool withAuth = false)

@@ -11,12 +11,7 @@ public sealed partial class ConversationTests
     public async Task Typing_is_shown_at_once_and_repeated_while_a_slow_completion_runs()
     {
         await using var bot = await StartBotAsync();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = UseCompletions(bot, async (request, ct) =>
-        {
-            await release.Task.WaitAsync(ct);
-            return $"Echo: {request.Content}";
-        });
+        using var _ = HoldCompletions(bot, heldContent: null, out var release);
 
         Telegram.SendPrivateText(bot.Token, "think hard");
 

@@ -11,16 +11,7 @@ public sealed partial class ConversationTests
     public async Task Messages_of_one_chat_are_answered_in_order_under_a_slow_first_completion()
     {
         await using var bot = await StartBotAsync();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = UseCompletions(bot, async (request, ct) =>
-        {
-            if (request.Content == "one")
-            {
-                await release.Task.WaitAsync(ct);
-            }
-
-            return $"Echo: {request.Content}";
-        });
+        using var _ = HoldCompletions(bot, heldContent: "one", out var release);
 
         Telegram.SendPrivateText(bot.Token, "one");
         await Sensay.WaitForCompletionAsync(c => c.ReplicaUuid == bot.ReplicaUuid && c.Content == "one", Timeout);
@@ -71,16 +62,7 @@ public sealed partial class ConversationTests
     public async Task Offset_is_confirmed_only_once_the_earlier_update_of_another_chat_is_handled()
     {
         await using var bot = await StartBotAsync();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = UseCompletions(bot, async (request, ct) =>
-        {
-            if (request.Content == "earlier")
-            {
-                await release.Task.WaitAsync(ct);
-            }
-
-            return $"Echo: {request.Content}";
-        });
+        using var _ = HoldCompletions(bot, heldContent: "earlier", out var release);
 
         var earlier = Telegram.SendPrivateText(bot.Token, "earlier", TelegramUser.Alice);
         await Sensay.WaitForCompletionAsync(c => c.ReplicaUuid == bot.ReplicaUuid && c.Content == "earlier", Timeout);

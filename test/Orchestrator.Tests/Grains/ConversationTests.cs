@@ -126,12 +126,7 @@ public sealed partial class ConversationTests(ClusterFixture fixture)
         await using var bot = await StartBotAsync();
         var forum = TelegramChat.Supergroup(-1002000000001, "Forum", isForum: true);
         // Held until "typing" is seen: an answer ready at once ends the typing indicator, maybe before its first action.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = UseCompletions(bot, async (request, ct) =>
-        {
-            await release.Task.WaitAsync(ct);
-            return $"Echo: {request.Content}";
-        });
+        using var _ = HoldCompletions(bot, heldContent: null, out var release);
 
         var update = Telegram.SendTopicText(bot.Token, forum, threadId: 7, $"@{bot.Username} which topic is this?");
 
@@ -279,6 +274,24 @@ public sealed partial class ConversationTests(ClusterFixture fixture)
         var previous = Sensay.CompletionHandler;
         Sensay.CompletionHandler = (request, ct) => request.ReplicaUuid == bot.ReplicaUuid ? handler(request, ct) : previous(request, ct);
         return new CompletionHandlerScope(Sensay, previous);
+    }
+
+    /// <summary>
+    /// Echo completions for <paramref name="bot"/>, but those for <paramref name="heldContent"/> (every one when null)
+    /// wait until the test completes <paramref name="release"/>.
+    /// </summary>
+    private CompletionHandlerScope HoldCompletions(RunningBot bot, string? heldContent, out TaskCompletionSource release)
+    {
+        var gate = release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return UseCompletions(bot, async (request, ct) =>
+        {
+            if (heldContent is null || request.Content == heldContent)
+            {
+                await gate.Task.WaitAsync(ct);
+            }
+
+            return $"Echo: {request.Content}";
+        });
     }
 
     private static string ErrorIdOf(string apology)

@@ -12,31 +12,8 @@ public sealed class SupervisionTests(ClusterFixture fixture)
 
     private IBotGrain Grain(BotDefinition bot) => fixture.Grains.GetGrain<IBotGrain>(bot.ReplicaUuid);
 
-    private async Task<BotStatusReport> WaitForStatusAsync(BotDefinition bot, BotStatus status)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (true)
-        {
-            // Status lives in the grain; there is no push notification to await, so ask after each observable
-            // Telegram call of this bot (or of the supervisor's cadence) instead of sleeping.
-            var report = await Grain(bot).GetStatusAsync();
-            if (report?.Status == status)
-            {
-                return report;
-            }
-
-            try
-            {
-                await Telegram.WaitForCallAsync(bot.Token, "getUpdates", c => true, TimeSpan.FromMilliseconds(250), deadline.Token);
-            }
-            catch (TimeoutException)
-            {
-                // No call in that window: ask the grain again (it may have changed status without calling Telegram).
-            }
-
-            Assert.False(deadline.IsCancellationRequested, $"bot did not reach {status}; last status {report?.Status}, last error {report?.LastError}");
-        }
-    }
+    private Task<BotStatusReport> WaitForStatusAsync(BotDefinition bot, BotStatus status) =>
+        fixture.WaitForStatusAsync(bot.ReplicaUuid, status, Timeout);
 
     /// <summary>Lets time pass observably: another bot completes two more long polls.</summary>
     private async Task LetTwoPollsPassAsync()

@@ -79,6 +79,34 @@ public abstract class BotClusterFixture : IAsyncLifetime
         options.PrintStatusInterval = TimeSpan.FromHours(1);
     }
 
+    public IBotGrain Bot(string replicaUuid) => Grains.GetGrain<IBotGrain>(replicaUuid);
+
+    /// <summary>Waits until the bot reports <paramref name="status"/> (its status is only observable by asking).</summary>
+    public async Task<BotStatusReport> WaitForStatusAsync(string replicaUuid, BotStatus status, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        BotStatusReport? last = null;
+        while (!deadline.IsCancellationRequested)
+        {
+            last = await Bot(replicaUuid).GetStatusAsync();
+            if (last?.Status == status)
+            {
+                return last;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for bot {replicaUuid} to be {status}; last status: {last?.Status.ToString() ?? "undefined"}, last error: {last?.LastError ?? "-"}");
+    }
+
     public async ValueTask InitializeAsync()
     {
         Telegram = await TelegramEmulator.StartAsync();

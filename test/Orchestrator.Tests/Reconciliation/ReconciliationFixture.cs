@@ -62,34 +62,6 @@ public abstract class ReconciliationClusterFixture : BotClusterFixture
         var replica = NewReplica();
         return new BotDefinition(replica.Uuid, replica.Slug, replica.OwnerUuid, replica.TelegramToken!);
     }
-
-    public IBotGrain Bot(string replicaUuid) => Grains.GetGrain<IBotGrain>(replicaUuid);
-
-    /// <summary>Waits until the bot reports <paramref name="status"/> (its status is only observable by asking).</summary>
-    public async Task<BotStatusReport> WaitForStatusAsync(string replicaUuid, BotStatus status, TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        BotStatusReport? last = null;
-        while (!deadline.IsCancellationRequested)
-        {
-            last = await Bot(replicaUuid).GetStatusAsync();
-            if (last?.Status == status)
-            {
-                return last;
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for bot {replicaUuid} to be {status}; last status: {last?.Status.ToString() ?? "undefined"}, last error: {last?.LastError ?? "-"}");
-    }
 }
 
 /// <summary>
