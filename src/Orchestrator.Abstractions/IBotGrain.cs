@@ -78,6 +78,13 @@ public interface IOrchestratorGrain : IGrainWithStringKey
     Task<string[]> GetBotIdsAsync();
 
     /// <summary>
+    /// A silo reports its healthy bots (every health-check interval; it also wakes the grain). Only stores the report,
+    /// so it interleaves with everything.
+    /// </summary>
+    [AlwaysInterleave]
+    Task ReportHostedBotsAsync(HostedBotsReport report);
+
+    /// <summary>
     /// Reloads the desired set from upstream now (it also runs on its own cadence); waits for a reload in progress
     /// first. Interleaves with the other calls, like the timer's reload, so a slow upstream never holds up REST
     /// changes.

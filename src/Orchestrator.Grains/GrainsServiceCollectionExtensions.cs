@@ -13,7 +13,8 @@ public static class GrainsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the bot runtime: Telegram clients, the Sensay client, conversations, the upstream source of the desired
-    /// set, the clock, and the <see cref="OrchestratorStarter"/> that wakes the orchestrator from every silo. Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
+    /// set, the clock, this silo's <see cref="LocalBots"/> and the <see cref="SiloBotReporter"/> that reports them to the
+    /// orchestrator (and wakes it). Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
     /// <see cref="TelegramClientOptions"/>, <c>SensayOptions</c>) are configured by the caller.
     /// </summary>
     public static IServiceCollection AddBotRuntime(this IServiceCollection services)
@@ -24,12 +25,13 @@ public static class GrainsServiceCollectionExtensions
         services.AddTelegramClients();
         services.AddSensayClient();
         services.AddMetrics();
+        services.TryAddSingleton<LocalBots>();
         services.TryAddSingleton<OrchestratorMetrics>();
         services.TryAddSingleton<UpstreamLimiter>();
         services.TryAddSingleton<BotStartPacer>();
         services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
         services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OrchestratorStarter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, SiloBotReporter>());
         return services;
     }
 }

@@ -24,6 +24,7 @@ public sealed partial class BotGrain(
     IOptions<BotOptions> botOptions,
     IOptions<TelegramClientOptions> telegramOptions,
     BotStartPacer pacer,
+    LocalBots localBots,
     OrchestratorMetrics metrics,
     TimeProvider time,
     ILogger<BotGrain> logger) : Grain, IBotGrain
@@ -38,6 +39,9 @@ public sealed partial class BotGrain(
     private DateTimeOffset? _nextRestartAt;
     private StateWriteQueue? _writes;
 
+    /// <summary>What this activation publishes to its silo (status, health) for the silo's report and the metrics.</summary>
+    private LocalBot _local = null!;
+
     /// <summary>A state write met a newer version: another activation of this bot took over, this one must not answer.</summary>
     private bool _stale;
 
@@ -51,6 +55,8 @@ public sealed partial class BotGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _local = localBots.Track(ReplicaUuid);
+        _local.SetDefinition(State.Definition);
         if (State.Definition is not null && State.FailedReason is null)
         {
             StartRun(State.Definition);
@@ -76,7 +82,7 @@ public sealed partial class BotGrain(
             // The runtime's deactivation budget ran out; the run's tokens are cancelled, nothing else to wait for.
         }
 
-        metrics.SetStatus(ReplicaUuid, null);
+        localBots.Forget(_local);
     }
 
     async Task<bool> IBotGrain.ApplyAsync(BotDefinition definition)
@@ -105,6 +111,7 @@ public sealed partial class BotGrain(
         }
 
         State.Definition = definition;
+        _local.SetDefinition(definition);
         State.FailedReason = null;
         State.FailedSince = null;
         State.ConsecutiveFailures = 0;
@@ -131,8 +138,8 @@ public sealed partial class BotGrain(
             ProgressBotId = State.ProgressBotId,
         };
         await SaveStateAsync();
+        _local.SetDefinition(null);
         SetStatus(BotStatus.Stopped);
-        metrics.SetStatus(ReplicaUuid, null);
         LogRemoved(logger, ReplicaUuid);
         DeactivateOnIdle();
     }
@@ -147,10 +154,8 @@ public sealed partial class BotGrain(
             LogAdopting(logger, ReplicaUuid);
             await ((IBotGrain)this).ApplyAsync(expected);
         }
-        else if (State.FailedReason is null && (_run is null || _run.Loop.IsCompleted || time.GetUtcNow() - _options.HealthCheckInterval > _run.AliveUntil))
+        else if (_local.NeedsCheck(time.GetUtcNow(), _options.HealthCheckInterval))
         {
-            // (Subtracting from now: a run that has not set AliveUntil yet holds DateTimeOffset.MaxValue, and adding
-            // to that threw ArgumentOutOfRangeException out of the health check.)
             // The loop died without failing the bot, or hangs past every deadline it set itself: replace it.
             State.ConsecutiveFailures++;
             State.Restarts++;
@@ -169,9 +174,7 @@ public sealed partial class BotGrain(
             }
         }
 
-        var current = CurrentStatus().Status;
-        metrics.SetStatus(ReplicaUuid, current);
-        return current;
+        return CurrentStatus().Status;
     }
 
     private BotStatusReport? BuildReport()
@@ -235,7 +238,7 @@ public sealed partial class BotGrain(
         {
             _status = status;
             _statusSince = since ?? time.GetUtcNow();
-            metrics.SetStatus(ReplicaUuid, status);
+            _local.Status = status;
         }
     }
 
@@ -246,6 +249,7 @@ public sealed partial class BotGrain(
         _run = run;
         SetStatus(BotStatus.Restarting);
         run.Loop = RunAsync(run, delay);
+        _local.RunStarted(run.Loop);
     }
 
     /// <summary>
@@ -260,6 +264,7 @@ public sealed partial class BotGrain(
         }
 
         _run = null;
+        _local.RunStopped();
         await run.Stopping.CancelAsync();
         run.Handling.CancelAfter(_options.GracefulShutdownTimeout);
         try
@@ -330,7 +335,7 @@ public sealed partial class BotGrain(
         while (!stopping.IsCancellationRequested)
         {
             SetStatus(BotStatus.Restarting);
-            ExpectActivityWithin(run, PollDeadline);
+            ExpectActivityWithin(PollDeadline);
             try
             {
                 var client = run.Client ??= telegram.Create(run.Definition.Token);
@@ -413,7 +418,7 @@ public sealed partial class BotGrain(
             using (var call = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
                 call.CancelAfter(PollDeadline);
-                ExpectActivityWithin(run, PollDeadline);
+                ExpectActivityWithin(PollDeadline);
                 try
                 {
                     updates = await client.GetUpdates(offset, limit: 100, timeout: busy ? 0 : _pollTimeoutSeconds, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
@@ -434,7 +439,7 @@ public sealed partial class BotGrain(
                     var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
                     LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
                     _ = SaveStateAsync();
-                    ExpectActivityWithin(run, delay);
+                    ExpectActivityWithin(delay);
                     await Task.Delay(delay, time, stopping);
                     continue;
                 }
@@ -445,7 +450,7 @@ public sealed partial class BotGrain(
                     RecordError(Describe(ex));
                     var delay = TransientDelay(ex, transientAttempts);
                     LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
-                    ExpectActivityWithin(run, delay);
+                    ExpectActivityWithin(delay);
                     await Task.Delay(delay, time, stopping);
                     continue;
                 }
@@ -489,7 +494,7 @@ public sealed partial class BotGrain(
                 // Telegram answers at once while an unconfirmed update is pending; wait for a handler to finish (or a
                 // short while, to pick up other chats' messages) instead of spinning.
                 var progress = run.Progress.Task;
-                ExpectActivityWithin(run, _options.BusyPollDelay);
+                ExpectActivityWithin(_options.BusyPollDelay);
                 await Task.WhenAny(progress, Task.Delay(_options.BusyPollDelay, time, stopping));
                 if (progress.IsCompleted)
                 {
@@ -598,12 +603,16 @@ public sealed partial class BotGrain(
         State.LastErrorAt = time.GetUtcNow();
     }
 
-    private void ExpectActivityWithin(BotRun run, TimeSpan within) => run.AliveUntil = time.GetUtcNow() + within;
+    /// <summary>
+    /// Promises the loop's next sign of life (the end of the poll or wait it starts) within <paramref name="within"/>;
+    /// a loop past it plus a health-check interval hangs, and the supervisor replaces it.
+    /// </summary>
+    private void ExpectActivityWithin(TimeSpan within) => _local.ExpectActivityBy(time.GetUtcNow() + within);
 
     /// <summary>Waits, returning false when the run was stopped meanwhile.</summary>
     private async Task<bool> DelayAsync(BotRun run, TimeSpan delay, CancellationToken stopping)
     {
-        ExpectActivityWithin(run, delay);
+        ExpectActivityWithin(delay);
         try
         {
             await Task.Delay(delay, time, stopping);

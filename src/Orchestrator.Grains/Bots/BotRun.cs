@@ -54,12 +54,6 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
 
     public DateTimeOffset? LastPollAt { get; set; }
 
-    /// <summary>
-    /// When the loop must next show a sign of life: the end of the poll in flight or of the wait it is in. A loop past
-    /// it (plus a health-check interval) hangs and is replaced by the supervisor.
-    /// </summary>
-    public DateTimeOffset AliveUntil { get; set; } = DateTimeOffset.MaxValue;
-
     /// <summary>The offset to send to Telegram: the lowest update not yet handled (in flight, or failed and awaiting redelivery).</summary>
     public int ConfirmableOffset => Math.Min(
         InFlight.Count > 0 ? InFlight.Min : int.MaxValue,

@@ -23,6 +23,7 @@ public sealed partial class OrchestratorGrain(
     IOptions<OrchestratorOptions> options,
     IOptions<BotOptions> botOptions,
     OrchestratorMetrics metrics,
+    IClusterMembershipService membership,
     TimeProvider time,
     ILogger<OrchestratorGrain> logger) : Grain, IOrchestratorGrain, IRemindable
 {
@@ -37,6 +38,7 @@ public sealed partial class OrchestratorGrain(
     // change, so it leaves them alone; the next reload reconciles them.
     private readonly HashSet<string> _changedDuringReload = new(StringComparer.Ordinal);
     private StateWriteQueue? _writes;
+    private readonly HostedBots _hosted = new();
 
     private Dictionary<string, BotDefinition> Bots => state.State.Bots;
 
@@ -154,6 +156,12 @@ public sealed partial class OrchestratorGrain(
     }
 
     Task<string[]> IOrchestratorGrain.GetBotIdsAsync() => Task.FromResult(Bots.Keys.Order(StringComparer.Ordinal).ToArray());
+
+    Task IOrchestratorGrain.ReportHostedBotsAsync(HostedBotsReport report)
+    {
+        _hosted.Record(report, time.GetUtcNow());
+        return Task.CompletedTask;
+    }
 
     Task<ReloadReport> IOrchestratorGrain.ReloadAsync() => ReloadAsync();
 
@@ -302,14 +310,21 @@ public sealed partial class OrchestratorGrain(
     }
 
     /// <summary>
-    /// The supervisor. It lives here, not in each bot, because a bot whose silo died has no activation left to check
-    /// itself: calling every desired bot activates the dead silo's bots on the survivors, and lets each bot replace a
-    /// loop that died or hangs. A check slower than the health-check timeout counts as failed.
+    /// The supervisor's sweep. It lives here, not in each bot, because a bot whose silo died has no activation left to
+    /// check itself: calling it activates it on a survivor. Every silo reports its healthy bots each interval
+    /// (<see cref="SiloBotReporter"/>), so the sweep calls only the bots no active silo vouches for: a dead silo's, hung
+    /// or dead loops, lost definitions, and bots newer than their silo's last report. A check slower than the
+    /// health-check timeout counts as failed.
     /// </summary>
     private async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
+        var snapshot = membership.CurrentSnapshot;
+        _hosted.Prune(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active, time.GetUtcNow() - (3 * _botOptions.HealthCheckInterval));
+        var needing = _hosted.NeedingCheck(Bots.Values);
+        metrics.HealthSwept(Bots.Count, needing.Count);
+        LogHealthSweep(logger, needing.Count, Bots.Count);
         var failed = 0;
-        await ForEachAsync(Bots.Values.ToArray(), async definition =>
+        await ForEachAsync(needing, async definition =>
         {
             // A REST call may have removed or changed the bot since the snapshot: never resurrect it.
             if (!Bots.TryGetValue(definition.ReplicaUuid, out var current) || current != definition)
@@ -328,7 +343,7 @@ public sealed partial class OrchestratorGrain(
         });
         if (failed > 0)
         {
-            LogHealthChecksFailed(logger, failed, Bots.Count, _botOptions.HealthCheckTimeout.TotalMilliseconds);
+            LogHealthChecksFailed(logger, failed, needing.Count, _botOptions.HealthCheckTimeout.TotalMilliseconds);
         }
     }
 
@@ -396,6 +411,9 @@ public sealed partial class OrchestratorGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Count} health checks took longer than {TimeoutMs} ms")]
     private static partial void LogHealthChecksFailed(ILogger logger, int failed, int count, double timeoutMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Health sweep: checking {Checked} of {Count} bots; their silos vouch for the rest")]
+    private static partial void LogHealthSweep(ILogger logger, int @checked, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Table}")]
     private static partial void LogStatusTable(ILogger logger, string table);

@@ -15,12 +15,6 @@ public sealed class OrchestratorOptions
     /// <summary>How many bots are started or stopped concurrently during a reload (default 64).</summary>
     public int ApplyConcurrency { get; set; } = 64;
 
-    /// <summary>
-    /// How often every silo pokes the orchestrator (waking it at start, and on a survivor after its silo died).
-    /// Default 10 s.
-    /// </summary>
-    public TimeSpan WakeInterval { get; set; } = TimeSpan.FromSeconds(10);
-
     /// <summary>Upper bound of one reload's upstream loading (default 2 min).</summary>
     public TimeSpan ReloadTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Orchestrator.Abstractions;
+using Orchestrator.Grains.Bots;
 
 namespace Orchestrator.Grains.Telemetry;
 
@@ -14,16 +14,20 @@ public sealed class OrchestratorMetrics
     /// <summary>The meter's name, for exporters.</summary>
     public const string MeterName = "Orchestrator";
 
-    private readonly ConcurrentDictionary<string, BotStatus> _statuses = new(StringComparer.Ordinal);
+    private readonly LocalBots _localBots;
+    private readonly TimeProvider _time;
     private readonly Counter<long> _restarts;
     private readonly Counter<long> _updates;
     private readonly Histogram<double> _handlingDuration;
     private readonly Counter<long> _telegramErrors;
     private readonly Counter<long> _conflicts;
     private readonly Histogram<double> _reloadDuration;
+    private readonly Counter<long> _healthChecks;
 
-    public OrchestratorMetrics(IMeterFactory meterFactory)
+    public OrchestratorMetrics(IMeterFactory meterFactory, LocalBots localBots, TimeProvider time)
     {
+        _localBots = localBots;
+        _time = time;
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("orchestrator.bots", ObserveStatuses, unit: "{bot}", description: "Bots hosted by this silo, by status.");
         _restarts = meter.CreateCounter<long>("orchestrator.bot.restarts", unit: "{restart}", description: "Restarts of bot loops.");
@@ -32,19 +36,7 @@ public sealed class OrchestratorMetrics
         _telegramErrors = meter.CreateCounter<long>("orchestrator.telegram.errors", unit: "{error}", description: "Telegram errors, by error code (or 'transport') and method.");
         _conflicts = meter.CreateCounter<long>("orchestrator.telegram.conflicts", unit: "{conflict}", description: "409 answers: another poller held a bot's token.");
         _reloadDuration = meter.CreateHistogram<double>("orchestrator.reload.duration", unit: "s", description: "Duration of reloads from upstream, by outcome.");
-    }
-
-    /// <summary>Records the current status of a bot hosted here; null forgets it (deactivated or removed).</summary>
-    public void SetStatus(string replicaUuid, BotStatus? status)
-    {
-        if (status is { } value)
-        {
-            _statuses[replicaUuid] = value;
-        }
-        else
-        {
-            _statuses.TryRemove(replicaUuid, out _);
-        }
+        _healthChecks = meter.CreateCounter<long>("orchestrator.health.checks", unit: "{bot}", description: "Bots looked at by the health sweep, by outcome: 'called', or 'vouched' (its silo reported it healthy; not called).");
     }
 
     public void Restarted() => _restarts.Add(1);
@@ -67,12 +59,23 @@ public sealed class OrchestratorMetrics
     public void Reloaded(ReloadOutcome outcome, TimeSpan duration) =>
         _reloadDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
 
+    /// <summary>One health sweep: <paramref name="called"/> of <paramref name="desired"/> bots needed a call.</summary>
+    public void HealthSwept(int desired, int called)
+    {
+        _healthChecks.Add(called, new KeyValuePair<string, object?>("outcome", "called"));
+        _healthChecks.Add(desired - called, new KeyValuePair<string, object?>("outcome", "vouched"));
+    }
+
     private IEnumerable<Measurement<long>> ObserveStatuses()
     {
         var counts = new long[Enum.GetValues<BotStatus>().Length];
-        foreach (var status in _statuses.Values)
+        var now = _time.GetUtcNow();
+        foreach (var bot in _localBots.All)
         {
-            counts[(int)status]++;
+            if (bot.Fingerprint != 0)
+            {
+                counts[(int)bot.ObservedStatus(now)]++;
+            }
         }
 
         for (var i = 0; i < counts.Length; i++)

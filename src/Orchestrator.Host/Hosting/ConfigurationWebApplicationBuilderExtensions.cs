@@ -69,8 +69,6 @@ public static class ConfigurationWebApplicationBuilderExtensions
             orchestrator.ReloadInterval = o.ReloadBotsInterval;
             orchestrator.PrintStatusInterval = o.PrintBotsStatusInterval;
             orchestrator.TelegramServiceName = o.TelegramServiceName;
-            // Every silo pokes the OrchestratorGrain this often, so after its silo died it is back within one interval.
-            orchestrator.WakeInterval = o.HealthCheckInterval;
         });
         services.AddOptions<SensayOptions>().Configure<IOptions<ServiceSettings>>((sensay, settings) =>
         {

@@ -7,8 +7,8 @@ namespace Orchestrator.Host.Hosting;
 public static class StartupServiceCollectionExtensions
 {
     /// <summary>
-    /// Logs a generated auth token once, when the API is up, and warns about test-only settings. (Waking the OrchestratorGrain is the grains' own
-    /// <c>OrchestratorStarter</c>, which every silo runs.)
+    /// Logs a generated auth token once, when the API is up, and warns about test-only settings. (Waking the
+    /// OrchestratorGrain is the grains' own <c>SiloBotReporter</c>, which every silo runs.)
     /// </summary>
     public static IServiceCollection AddOrchestratorStartup(this IServiceCollection services)
     {

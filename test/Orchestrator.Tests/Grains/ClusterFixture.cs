@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Abstractions;
@@ -18,8 +19,10 @@ public sealed class ClusterFixture : BotClusterFixture
     /// <summary>The Sensay API key the fake expects.</summary>
     public const string SensayApiKey = "test-sensay-key";
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<string> s_issuedTokens = [];
+    private static readonly ConcurrentBag<string> s_issuedTokens = [];
     private static int s_nextBotId = 100_000;
+
+    private readonly ConcurrentDictionary<string, int> _healthChecks = new(StringComparer.Ordinal);
 
     /// <summary>Every bot token this fixture handed out, to prove none of them reaches a log.</summary>
     public static IReadOnlyCollection<string> IssuedTokens => s_issuedTokens;
@@ -47,9 +50,39 @@ public sealed class ClusterFixture : BotClusterFixture
         return new BotDefinition($"replica-{id}-{Guid.NewGuid():N}", slug ?? $"slug-{id}", $"owner-{id}", token);
     }
 
-    /// <summary>These tests define bots directly; reconciliation with Sensay has its own fixtures.</summary>
-    protected override void ConfigureServices(IServiceCollection services) =>
+    /// <summary>How many times the health sweep (or anyone) called the bot's <c>CheckHealthAsync</c>, on any silo.</summary>
+    public int HealthChecksOf(string replicaUuid) => _healthChecks.GetValueOrDefault(replicaUuid);
+
+    /// <summary>Waits until the orchestrator has started <paramref name="count"/> more health sweeps.</summary>
+    public async Task WaitForHealthSweepsAsync(int count, TimeSpan timeout)
+    {
+        static bool IsSweep(CapturedLog entry) => entry.Text.StartsWith("Health sweep:", StringComparison.Ordinal);
+        var sweeps = Logs.Entries.Count(IsSweep);
+        await Logs.WaitForAsync(IsSweep, sweeps + count, $"{count} more health sweeps", timeout);
+    }
+
+    /// <summary>
+    /// These tests define bots directly (reconciliation with Sensay has its own fixtures); every silo counts the
+    /// health checks its bots receive.
+    /// </summary>
+    protected override void ConfigureServices(IServiceCollection services)
+    {
         services.AddSingleton<IBotDefinitionSource>(new NoUpstream());
+        services.AddSingleton<IIncomingGrainCallFilter>(new HealthCheckCounter(_healthChecks));
+    }
+
+    private sealed class HealthCheckCounter(ConcurrentDictionary<string, int> counts) : IIncomingGrainCallFilter
+    {
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod.Name == nameof(IBotGrain.CheckHealthAsync))
+            {
+                counts.AddOrUpdate(context.TargetId.Key.ToString(), 1, (_, n) => n + 1);
+            }
+
+            return context.Invoke();
+        }
+    }
 
     /// <summary>Everything at Debug and above; our code and HTTP clients at Trace (for the secrets test).</summary>
     protected override void ConfigureLogCapture(LoggerFilterOptions filters)

@@ -122,6 +122,28 @@ public sealed class SupervisionTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_health_sweep_leaves_alone_a_bot_its_silo_reports_healthy()
+    {
+        var bot = fixture.NewBot();
+        await fixture.Orchestrator.CreateBotAsync(bot);
+        await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
+
+        // Each silo reports its healthy bots every interval; from the report after the bot started, sweeps skip it.
+        // (Without the reports every sweep calls every bot, and this never ends.)
+        using var deadline = new CancellationTokenSource(Timeout);
+        int before;
+        do
+        {
+            Assert.False(deadline.IsCancellationRequested, "every health sweep kept calling a healthy bot");
+            before = fixture.HealthChecksOf(bot.ReplicaUuid);
+            await fixture.WaitForHealthSweepsAsync(2, Timeout);
+        }
+        while (fixture.HealthChecksOf(bot.ReplicaUuid) != before);
+
+        await fixture.Orchestrator.DeleteBotAsync(bot.ReplicaUuid);
+    }
+
+    [Fact]
     public async Task A_hung_poll_is_replaced()
     {
         var bot = fixture.NewBot();

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Orchestrator.Abstractions;
+
+namespace Orchestrator.Grains.Bots;
+
+/// <summary>
+/// The bot activations of this silo, as each one publishes itself: the silo's supervisor reports the healthy ones to
+/// the orchestrator, whose health sweep then calls only the others, and the metrics count them by status.
+/// </summary>
+public sealed class LocalBots
+{
+    private readonly ConcurrentDictionary<string, LocalBot> _bots = new(StringComparer.Ordinal);
+
+    /// <summary>Publishes a new activation of the bot (replacing what an earlier activation left).</summary>
+    public LocalBot Track(string replicaUuid) => _bots[replicaUuid] = new LocalBot(replicaUuid);
+
+    /// <summary>Forgets the activation's entry, unless a newer activation already replaced it.</summary>
+    public void Forget(LocalBot bot) => _bots.TryRemove(KeyValuePair.Create(bot.ReplicaUuid, bot));
+
+    /// <summary>A snapshot of the entries.</summary>
+    public ICollection<LocalBot> All => _bots.Values;
+}
+
+/// <summary>
+/// What one activation publishes about itself. Written only by its activation (on the grain's scheduler) and read from
+/// other threads, so every field is read and written whole and without tearing.
+/// </summary>
+public sealed class LocalBot(string replicaUuid)
+{
+    private int _status = (int)BotStatus.Stopped;
+    private long _fingerprint;
+    private long _aliveUntilTicks = long.MaxValue;
+    private Task? _loop;
+
+    public string ReplicaUuid { get; } = replicaUuid;
+
+    public BotStatus Status
+    {
+        get => (BotStatus)Volatile.Read(ref _status);
+        set => Volatile.Write(ref _status, (int)value);
+    }
+
+    /// <summary>The <see cref="BotDefinitionFingerprint"/> of the definition the bot runs; 0 without one.</summary>
+    public long Fingerprint
+    {
+        get => Volatile.Read(ref _fingerprint);
+        private set => Volatile.Write(ref _fingerprint, value);
+    }
+
+    /// <summary>Records the definition the bot now has (null: none).</summary>
+    public void SetDefinition(BotDefinition? definition) => Fingerprint = definition is null ? 0 : BotDefinitionFingerprint.Of(definition);
+
+    /// <summary>A run of the loop started (no deadline yet: it sets one before its first wait).</summary>
+    public void RunStarted(Task loop)
+    {
+        Volatile.Write(ref _aliveUntilTicks, long.MaxValue);
+        Volatile.Write(ref _loop, loop);
+    }
+
+    /// <summary>The run stopped (for good, or to be replaced).</summary>
+    public void RunStopped() => Volatile.Write(ref _loop, null);
+
+    /// <summary>The loop promises its next sign of life (the end of a poll or of a wait) by <paramref name="deadline"/>.</summary>
+    public void ExpectActivityBy(DateTimeOffset deadline) => Volatile.Write(ref _aliveUntilTicks, deadline.UtcTicks);
+
+    /// <summary>
+    /// True when the bot needs the supervisor: it is not failed (only a reload or a PUT revives a failed bot), and its
+    /// loop is gone, ended, or has shown no sign of life for <paramref name="grace"/> past the deadline it set itself.
+    /// </summary>
+    public bool NeedsCheck(DateTimeOffset now, TimeSpan grace) =>
+        Status != BotStatus.Failed && IsOverdue(now, grace);
+
+    /// <summary>The status, as <see cref="BotStatus.Unhealthy"/> while a running bot's loop is past its deadline.</summary>
+    public BotStatus ObservedStatus(DateTimeOffset now) =>
+        Status is BotStatus.Running && IsOverdue(now, TimeSpan.Zero) ? BotStatus.Unhealthy : Status;
+
+    private bool IsOverdue(DateTimeOffset now, TimeSpan grace) =>
+        Volatile.Read(ref _loop) is not { IsCompleted: false }
+        || now.UtcTicks - grace.Ticks > Volatile.Read(ref _aliveUntilTicks);
+}

@@ -1,0 +1,77 @@
+using Orchestrator.Abstractions;
+using Orchestrator.Grains.Bots;
+
+namespace Orchestrator.Grains.Orchestration;
+
+/// <summary>
+/// The latest <see cref="HostedBotsReport"/> of each silo, and from them which desired bots the health sweep must call:
+/// every bot that no active silo reported healthy, recently, with the definition the orchestrator wants. That is a
+/// dead silo's bots (the call re-activates them on a survivor), bots whose loop hangs or died, bots that lost or never
+/// got their definition, and bots activated since their silo last reported. Not thread-safe: the grain's own.
+/// </summary>
+internal sealed class HostedBots
+{
+    private readonly Dictionary<SiloAddress, (Dictionary<string, long> Bots, DateTimeOffset At)> _silos = [];
+    private readonly Dictionary<string, (BotDefinition Definition, long Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
+
+    /// <summary>Keeps <paramref name="report"/> as its silo's latest.</summary>
+    public void Record(HostedBotsReport report, DateTimeOffset now)
+    {
+        var bots = new Dictionary<string, long>(report.ReplicaUuids.Length, StringComparer.Ordinal);
+        for (var i = 0; i < report.ReplicaUuids.Length && i < report.Fingerprints.Length; i++)
+        {
+            bots[report.ReplicaUuids[i]] = report.Fingerprints[i];
+        }
+
+        _silos[report.Silo] = (bots, now);
+    }
+
+    /// <summary>Forgets the reports of silos that are no longer active, or whose report is older than <paramref name="oldest"/>.</summary>
+    public void Prune(Func<SiloAddress, bool> isActive, DateTimeOffset oldest)
+    {
+        foreach (var (silo, report) in _silos.ToArray())
+        {
+            if (!isActive(silo) || report.At < oldest)
+            {
+                _silos.Remove(silo);
+            }
+        }
+    }
+
+    /// <summary>The desired bots that no kept report shows healthy with their desired definition.</summary>
+    public List<BotDefinition> NeedingCheck(IReadOnlyCollection<BotDefinition> desired)
+    {
+        var needing = new List<BotDefinition>();
+        foreach (var definition in desired)
+        {
+            var fingerprint = FingerprintOf(definition);
+            if (!_silos.Values.Any(s => s.Bots.TryGetValue(definition.ReplicaUuid, out var reported) && reported == fingerprint))
+            {
+                needing.Add(definition);
+            }
+        }
+
+        if (_fingerprints.Count > desired.Count)
+        {
+            // Bots left the desired set: forget their fingerprints.
+            var ids = desired.Select(d => d.ReplicaUuid).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _fingerprints.Keys.Where(id => !ids.Contains(id)).ToArray())
+            {
+                _fingerprints.Remove(id);
+            }
+        }
+
+        return needing;
+    }
+
+    private long FingerprintOf(BotDefinition definition)
+    {
+        if (!_fingerprints.TryGetValue(definition.ReplicaUuid, out var cached) || !ReferenceEquals(cached.Definition, definition))
+        {
+            cached = (definition, BotDefinitionFingerprint.Of(definition));
+            _fingerprints[definition.ReplicaUuid] = cached;
+        }
+
+        return cached.Fingerprint;
+    }
+}

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Abstractions;
+using Orchestrator.Grains.Bots;
+
+namespace Orchestrator.Grains.Orchestration;
+
+/// <summary>
+/// This silo's half of supervision. Once the silo is active, and then every health-check interval, it reports to the
+/// <see cref="OrchestratorGrain"/> which of the bots activated here are healthy (checked in memory, from what each
+/// activation publishes in <see cref="LocalBots"/>), so the orchestrator's sweep calls only the rest instead of every
+/// bot. The same call wakes the orchestrator: at cluster start, and on a survivor within one interval after its silo
+/// died.
+/// </summary>
+public sealed partial class SiloBotReporter(
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    LocalBots localBots,
+    IOptions<BotOptions> options,
+    TimeProvider time,
+    ILogger<SiloBotReporter> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SiloBotReporter), ServiceLifecycleStage.Active, OnStartAsync, OnStopAsync);
+
+    /// <summary>The bots activated here that need nothing from the supervisor, with their definitions' fingerprints.</summary>
+    public HostedBotsReport BuildReport()
+    {
+        var now = time.GetUtcNow();
+        var grace = options.Value.HealthCheckInterval;
+        var ids = new List<string>();
+        var fingerprints = new List<long>();
+        foreach (var bot in localBots.All)
+        {
+            if (bot.Fingerprint is not 0 and var fingerprint && !bot.NeedsCheck(now, grace))
+            {
+                ids.Add(bot.ReplicaUuid);
+                fingerprints.Add(fingerprint);
+            }
+        }
+
+        return new HostedBotsReport(silo.SiloAddress, [.. ids], [.. fingerprints]);
+    }
+
+    private Task OnStartAsync(CancellationToken cancellationToken)
+    {
+        // Not awaited: the silo's start must not wait for the orchestrator (whose silo may still be joining).
+        _loop = Task.Run(() => ReportLoopAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_loop is { } loop)
+        {
+            await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task ReportLoopAsync(CancellationToken stopping)
+    {
+        var orchestrator = grains.GetGrain<IOrchestratorGrain>(GrainKeys.Orchestrator);
+        var interval = options.Value.HealthCheckInterval;
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await orchestrator.ReportHostedBotsAsync(BuildReport()).WaitAsync(interval, time, stopping).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A silo joining or leaving the cluster: try again at the next tick.
+                if (++failures == 1)
+                {
+                    LogReportFailed(logger, ex);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(interval, time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report this silo's bots to the orchestrator; retrying")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception);
+}
