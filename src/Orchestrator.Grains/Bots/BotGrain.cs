@@ -466,7 +466,6 @@ public sealed partial class BotGrain(
                 _ = SaveStateAsync();
             }
 
-            var dispatched = 0;
             foreach (var update in updates)
             {
                 // Below the current confirmable offset means handled: a poll sent while a handler was still running
@@ -486,13 +485,13 @@ public sealed partial class BotGrain(
 
                 run.NextUpdateId = Math.Max(run.NextUpdateId, update.Id + 1);
                 Dispatch(run, update);
-                dispatched++;
             }
 
-            if (dispatched == 0 && busy)
+            if (run.InFlight.Count > 0)
             {
-                // Telegram answers at once while an unconfirmed update is pending; wait for a handler to finish (or a
-                // short while, to pick up other chats' messages) instead of spinning.
+                // While an update is in flight the offset stays below it, so Telegram would answer the next poll at
+                // once with that update again: wait for a handler to finish (or a short while, to pick up other
+                // chats' messages) before polling, instead of spinning or sending a poll that only repeats it.
                 var progress = run.Progress.Task;
                 ExpectActivityWithin(_options.BusyPollDelay);
                 await Task.WhenAny(progress, Task.Delay(_options.BusyPollDelay, time, stopping));
