@@ -5,17 +5,26 @@ using Telegram.Bot;
 namespace Orchestrator.Telegram;
 
 /// <summary>
-/// Creates <see cref="ITelegramBotClient"/>s that all share ONE <see cref="HttpClient"/> (one connection pool for
-/// thousands of bots). The HTTP client has no logging handler: Bot API URLs contain the token.
+/// Creates <see cref="ITelegramBotClient"/>s that all share ONE <see cref="HttpClient"/> for thousands of bots, with
+/// two connection pools behind it: one for the long polls and one for every other call (see
+/// <see cref="SplitPoolHandler"/>). The HTTP client has no logging handler: Bot API URLs contain the token.
 /// </summary>
 public sealed class TelegramClientFactory : IDisposable
 {
+    /// <summary>
+    /// Connections for calls other than getUpdates (per server; with HTTP/2 each carries many requests). Enough for
+    /// thousands of replies per second; past it requests wait for a connection instead of opening ever more.
+    /// </summary>
+    internal const int MaxCallConnections = int.MaxValue;
+
     private readonly HttpClient _httpClient;
     private readonly string _baseUrl;
 
     /// <summary>Creates the factory and its shared HTTP client from the options.</summary>
     public TelegramClientFactory(IOptions<TelegramClientOptions> options)
-        : this(options.Value, CreateHandler(options.Value))
+        : this(options.Value, new SplitPoolHandler(
+            polls: CreateHandler(options.Value, maxConnections: int.MaxValue),
+            calls: CreateHandler(options.Value, MaxCallConnections)))
     {
     }
 
@@ -44,10 +53,11 @@ public sealed class TelegramClientFactory : IDisposable
     /// <inheritdoc />
     public void Dispose() => _httpClient.Dispose();
 
-    private static SocketsHttpHandler CreateHandler(TelegramClientOptions options)
+    private static SocketsHttpHandler CreateHandler(TelegramClientOptions options, int maxConnections)
     {
         var handler = new SocketsHttpHandler
         {
+            MaxConnectionsPerServer = maxConnections,
             PooledConnectionLifetime = TimeSpan.FromMinutes(3),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(10),
@@ -65,6 +75,35 @@ public sealed class TelegramClientFactory : IDisposable
         }
 
         return handler;
+    }
+
+    /// <summary>
+    /// Sends getUpdates through one connection pool and every other Bot API call through another. Over HTTP/1.1 a long
+    /// poll holds its connection for up to the poll timeout: with one pool, a reply found every connection busy with a
+    /// poll, opened a new one (over TLS, a handshake), and that connection then went on to carry a long poll, so under
+    /// load the pool churned thousands of connections a second. Split, the calls' pool stays small and warm; over
+    /// HTTP/2 the replies also never wait for a stream slot on a connection full of polls.
+    /// </summary>
+    private sealed class SplitPoolHandler(HttpMessageHandler polls, HttpMessageHandler calls) : HttpMessageHandler
+    {
+        private readonly HttpMessageInvoker _polls = new(polls);
+        private readonly HttpMessageInvoker _calls = new(calls);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            (IsPoll(request.RequestUri) ? _polls : _calls).SendAsync(request, cancellationToken);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _polls.Dispose();
+                _calls.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private static bool IsPoll(Uri? uri) => uri is not null && uri.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal);
     }
 
     /// <summary>Asks for HTTP/2 on every request, accepting HTTP/1.1 when the server does not speak it.</summary>

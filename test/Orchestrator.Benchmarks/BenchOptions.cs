@@ -27,11 +27,11 @@ public sealed record BenchOptions
     /// <summary>TELEGRAM_POLL_TIMEOUT_S of the host (default 50, production).</summary>
     public int PollTimeoutSeconds { get; init; } = 50;
 
-    /// <summary>BOT_START_RATE of the host (default 0: the service's default).</summary>
-    public int StartRate { get; init; }
+    /// <summary>BOT_START_RATE of the host (default null: the service's default).</summary>
+    public int? StartRate { get; init; }
 
-    /// <summary>BOT_FIRST_POLL_JITTER_MS of the host (default 0).</summary>
-    public int JitterMs { get; init; }
+    /// <summary>BOT_FIRST_POLL_JITTER_MS of the host (default null: the service's default).</summary>
+    public int? JitterMs { get; init; }
 
     /// <summary>Workstation (default) or Server GC for the host (DOTNET_gcServer).</summary>
     public bool ServerGc { get; init; }
@@ -71,8 +71,8 @@ public sealed record BenchOptions
           --cpu-window 60                   idle CPU window, seconds
           --settle 10                       wait before steady-state samples, seconds
           --poll-timeout 50                 TELEGRAM_POLL_TIMEOUT_S
-          --start-rate 0                    BOT_START_RATE (bots/s per silo, 0 = unpaced)
-          --jitter-ms 0                     BOT_FIRST_POLL_JITTER_MS
+          --start-rate N                    BOT_START_RATE (bots/s per silo, 0 = unpaced; default: the service's)
+          --jitter-ms N                     BOT_FIRST_POLL_JITTER_MS (default: the service's)
           --gc workstation|server           host GC flavour
           --messages 0                      burst size (0: 2 x bots, 500..20000)
           --rate 500 --rate-seconds 20      fixed-rate latency runs
