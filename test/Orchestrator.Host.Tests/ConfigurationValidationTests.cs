@@ -37,6 +37,24 @@ public sealed class ConfigurationValidationTests
         Assert.Equal("orchestrator", options.ServiceId);
         Assert.Equal(LogLevel.Information, options.LogLevel);
         Assert.False(options.IsCluster);
+        Assert.True(options.TelegramHttp2);
+        Assert.Equal(2000, options.EffectiveBotStartRate);
+        Assert.True(options.DashboardEnabled);
+    }
+
+    [Theory]
+    [InlineData("true", null, 2000)]
+    [InlineData("false", null, 400)]
+    [InlineData("false", "0", 0)]
+    [InlineData("true", "150", 150)]
+    public void The_start_rate_defaults_by_transport_unless_set(string http2, string? rate, int expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TELEGRAM_HTTP2"] = http2,
+            ["BOT_START_RATE"] = rate,
+        }).Build();
+        Assert.Equal(expected, ServiceSettingsBinder.Bind(configuration).EffectiveBotStartRate);
     }
 
     [Theory]

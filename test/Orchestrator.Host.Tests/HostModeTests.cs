@@ -51,6 +51,17 @@ public sealed class HostModeTests
     }
 
     [Fact]
+    public async Task With_DASHBOARD_ENABLED_false_there_is_no_dashboard()
+    {
+        await using var host = await OrchestratorHost.StartAsync(new Dictionary<string, string?> { ["NODE_ENV"] = "development", ["DASHBOARD_ENABLED"] = "false" });
+        using var client = host.CreateClient();
+        using var dashboard = await client.GetAsync("dashboard/", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, dashboard.StatusCode);
+        using var health = await client.GetAsync("health", Ct);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
     public async Task In_development_the_dashboard_is_open_and_its_data_endpoints_answer()
     {
         await using var host = await OrchestratorHost.StartAsync(new Dictionary<string, string?> { ["NODE_ENV"] = "development" });

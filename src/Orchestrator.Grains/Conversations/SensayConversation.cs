@@ -76,18 +76,21 @@ internal sealed partial class SensayConversation(
     private async Task<string> CompleteAsync(MessageDecision.Answer answer, CancellationToken cancellationToken)
     {
         var chat = answer.Chat;
-        await using var typing = TypingIndicator.Start(client, chat.ChatId, chat.MessageThreadId, time, cancellationToken);
         try
         {
-            if (!await sensay.IsLicenseValidAsync(definition.ReplicaUuid, cancellationToken))
-            {
-                return ConversationTexts.LicenseExpired;
-            }
-
-            await sensay.EnsureUserAsync(chat.UserId, cancellationToken);
-            var imageUrl = answer.PhotoFileId is { } fileId ? await PhotoUrlAsync(fileId, cancellationToken) : null;
+            // The upstream slot first, then "typing". Under overload replies queue for a slot, and a typing loop per
+            // queued reply (a chat action every 4 s each) would add Telegram calls in proportion to the backlog until
+            // throughput collapses. With a free slot, as normally, typing still shows at once.
             using (await upstream.AcquireAsync(cancellationToken))
             {
+                await using var typing = TypingIndicator.Start(client, chat.ChatId, chat.MessageThreadId, time, cancellationToken);
+                if (!await sensay.IsLicenseValidAsync(definition.ReplicaUuid, cancellationToken))
+                {
+                    return ConversationTexts.LicenseExpired;
+                }
+
+                await sensay.EnsureUserAsync(chat.UserId, cancellationToken);
+                var imageUrl = answer.PhotoFileId is { } fileId ? await PhotoUrlAsync(fileId, cancellationToken) : null;
                 return await sensay.GetCompletionAsync(definition.ReplicaUuid, Context(chat), answer.Text, imageUrl, cancellationToken);
             }
         }

@@ -1,4 +1,5 @@
 using Orchestrator.Host.Endpoints;
+using Orchestrator.Host.Options;
 using Orleans.Dashboard;
 
 namespace Orchestrator.Host.Hosting;
@@ -28,10 +29,16 @@ public static class ApiWebApplicationExtensions
 
     /// <summary>
     /// The Orleans Dashboard at <c>/dashboard</c>, kept out of the OpenAPI document. Outside development it needs the
-    /// auth token: HTTP Basic with any user name and the token as password (a browser asks for it), or Bearer.
+    /// auth token: HTTP Basic with any user name and the token as password (a browser asks for it), or Bearer. Not
+    /// mapped with <c>DASHBOARD_ENABLED=false</c>.
     /// </summary>
     public static WebApplication MapOrchestratorDashboard(this WebApplication app)
     {
+        if (!ServiceSettingsBinder.Bind(app.Configuration).DashboardEnabled)
+        {
+            return app;
+        }
+
         var dashboard = app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
         if (!app.Environment.IsDevelopment())
         {

@@ -53,7 +53,7 @@ public static class ConfigurationWebApplicationBuilderExtensions
             bot.HealthCheckInterval = o.HealthCheckInterval;
             bot.GracefulShutdownTimeout = o.GracefulShutdownTimeout;
             bot.MaxFailedRestarts = o.MaxFailedRestarts;
-            bot.StartRate = o.BotStartRate;
+            bot.StartRate = o.EffectiveBotStartRate;
             bot.FirstPollJitter = o.BotFirstPollJitter;
         });
         services.AddOptions<TelegramClientOptions>().Configure<IOptions<ServiceSettings>>((telegram, settings) =>

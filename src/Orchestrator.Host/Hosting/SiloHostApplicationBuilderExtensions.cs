@@ -40,7 +40,10 @@ public static class SiloHostApplicationBuilderExtensions
                 UseEmbedded(silo, settings);
             }
 
-            silo.AddDashboard();
+            if (settings.DashboardEnabled)
+            {
+                silo.AddDashboard();
+            }
         });
         return builder;
     }

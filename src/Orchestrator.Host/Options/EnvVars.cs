@@ -15,6 +15,7 @@ public static class EnvVars
     public const string BotStartRate = "BOT_START_RATE";
     public const string BotFirstPollJitterMs = "BOT_FIRST_POLL_JITTER_MS";
     public const string DiagnosticsEndpoints = "DIAGNOSTICS_ENDPOINTS";
+    public const string DashboardEnabled = "DASHBOARD_ENABLED";
     public const string HttpPort = "HTTP_PORT";
     public const string AuthToken = "ORCHESTRATOR_AUTH_TOKEN";
     public const string ReloadBotsIntervalMs = "RELOAD_BOTS_INTERVAL_MS";

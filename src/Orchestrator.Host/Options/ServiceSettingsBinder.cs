@@ -79,6 +79,7 @@ public static class ServiceSettingsBinder
         options.BotStartRate = reader.Int(EnvVars.BotStartRate, 0, 100_000, "a rate in bots per second") ?? options.BotStartRate;
         options.BotFirstPollJitter = reader.Milliseconds(EnvVars.BotFirstPollJitterMs, 0, 300_000) ?? options.BotFirstPollJitter;
         options.DiagnosticsEndpoints = reader.Bool(EnvVars.DiagnosticsEndpoints) ?? options.DiagnosticsEndpoints;
+        options.DashboardEnabled = reader.Bool(EnvVars.DashboardEnabled) ?? options.DashboardEnabled;
         options.HttpPort = reader.Int(EnvVars.HttpPort, 1, 65535, "a port") ?? options.HttpPort;
         options.AuthToken = reader.Get(EnvVars.AuthToken);
         options.ReloadBotsInterval = reader.Milliseconds(EnvVars.ReloadBotsIntervalMs, 1000) ?? options.ReloadBotsInterval;
