@@ -63,6 +63,14 @@ public sealed class TelegramClientFactory : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AutomaticDecompression = DecompressionMethods.All,
             EnableMultipleHttp2Connections = true,
+
+            // HTTP/2 multiplexes many bots' long polls on one connection, and cancelling a hung request only resets
+            // its stream: the connection stays in the pool and takes the next polls too. A connection that went
+            // silent (dead peer, dropped path) would hold every bot on it until PooledConnectionLifetime. A PING
+            // that is not answered in time closes it, failing its requests, which the callers retry on a new one.
+            KeepAlivePingDelay = options.Http2KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
         };
         if (options.TrustedCertificateFile is { } file)
         {

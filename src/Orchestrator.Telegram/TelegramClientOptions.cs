@@ -25,6 +25,18 @@ public sealed class TelegramClientOptions
     public bool UseHttp2 { get; set; }
 
     /// <summary>
+    /// HTTP/2 only: a connection that received no frame for this long is sent a PING (default 15 s, at least 1 s).
+    /// See <see cref="Http2KeepAlivePingTimeout"/>.
+    /// </summary>
+    public TimeSpan Http2KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// HTTP/2 only: a PING not answered within this closes the connection and fails its requests, so they are retried
+    /// on a new one (default 10 s, at least 1 s). Delay plus timeout stays well below the long-poll deadline.
+    /// </summary>
+    public TimeSpan Http2KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Test only: a PEM or DER certificate file (e.g. the emulator's self-signed one) trusted as a root for the Bot API
     /// server, on top of the system's roots; the host name must still match (<c>TELEGRAM_CA_CERT_FILE</c>). Default
     /// null: only the system's roots.
@@ -59,6 +71,11 @@ public sealed class TelegramClientOptionsValidator : IValidateOptions<TelegramCl
         if (options.PollTimeoutSeconds is < 1 or > 50)
         {
             errors.Add("The Telegram long-poll timeout must be between 1 and 50 seconds.");
+        }
+
+        if (options.Http2KeepAlivePingDelay < TimeSpan.FromSeconds(1) || options.Http2KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("The HTTP/2 keep-alive ping delay and timeout must be at least 1 second.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

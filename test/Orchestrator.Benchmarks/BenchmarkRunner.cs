@@ -195,6 +195,12 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                     Add(label, "latency", $"added p99 ({name})", added["p99"]!.GetValue<double>(), "ms", target, Goal.AtMost);
                     Add(label, "latency", $"added max ({name})", added["max"]!.GetValue<double>(), "ms");
                 }
+
+                // Every bot must be back in a long poll after the load: one that stopped polling answers nobody.
+                summary["allPollingAgainSeconds"] = await WaitForPendingAsync(size, exactly: false, TimeSpan.FromSeconds(60));
+                var polling = (await StatsAsync())["pendingPolls"]!.GetValue<int>();
+                summary["pendingPollsAfter"] = polling;
+                Add(label, "throughput", $"bots long-polling again after the load ({name})", polling, "bots", size, Goal.AtLeast);
             }
         }
 

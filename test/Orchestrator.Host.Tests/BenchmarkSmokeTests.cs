@@ -33,7 +33,7 @@ public sealed class BenchmarkSmokeTests
             var results = JsonNode.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken))!;
             Assert.True(results["machine"]!["cores"]!.GetValue<int>() > 0);
             var figures = results["figures"]!.AsArray().Select(f => (Name: f!["name"]!.GetValue<string>(), Value: f["value"]?.GetValue<double>())).ToList();
-            foreach (var expected in new[] { "all polling after process start", "all polling after a reload", "RSS per bot", "idle CPU", "managed heap per bot", "replies/s (burst", "added p99 (20 msg/s", "no change", "10 % changed" })
+            foreach (var expected in new[] { "all polling after process start", "all polling after a reload", "RSS per bot", "idle CPU", "managed heap per bot", "replies/s (burst", "added p99 (20 msg/s", "bots long-polling again after the load", "no change", "10 % changed" })
             {
                 Assert.True(figures.Exists(f => f.Name.Contains(expected, StringComparison.Ordinal) && f.Value is not null), $"no measured figure \"{expected}\" in {json}; log:\n{log}");
             }
