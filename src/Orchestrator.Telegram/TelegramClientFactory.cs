@@ -15,7 +15,7 @@ public sealed class TelegramClientFactory : IDisposable
     /// Connections for calls other than getUpdates (per server; with HTTP/2 each carries many requests). Enough for
     /// thousands of replies per second; past it requests wait for a connection instead of opening ever more.
     /// </summary>
-    internal const int MaxCallConnections = int.MaxValue;
+    internal const int MaxCallConnections = 256;
 
     private readonly HttpClient _httpClient;
     private readonly string _baseUrl;
