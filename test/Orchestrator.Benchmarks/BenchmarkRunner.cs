@@ -51,7 +51,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         _fakes = FakesEndpoints.Parse(ready["FAKES_READY ".Length..]);
         Say($"Fakes up (pid {fakes.Pid}): Telegram {_fakes.TelegramHttp} and {_fakes.TelegramHttps}, control {_fakes.Control}.");
 
-        foreach (var transport in options.Transports)
+        // Startup is measured on every single-silo run; only --scenario failover alone skips them.
+        var singleSilo = options.Scenarios.Any(s => s != "failover");
+        foreach (var transport in singleSilo ? options.Transports : [])
         {
             foreach (var size in options.Sizes)
             {

@@ -20,6 +20,9 @@ public sealed partial class SiloBotReporter(
     TimeProvider time,
     ILogger<SiloBotReporter> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    /// <summary>The wait before retrying a failed report.</summary>
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
 
@@ -80,7 +83,8 @@ public sealed partial class SiloBotReporter(
             }
             catch (Exception ex)
             {
-                // A silo joining or leaving the cluster: try again at the next tick.
+                // A silo joining or leaving the cluster (say the orchestrator's, not yet declared dead): retry soon, so
+                // the orchestrator is back on a survivor about as soon as membership allows, not an interval later.
                 if (++failures == 1)
                 {
                     LogReportFailed(logger, ex);
@@ -89,7 +93,7 @@ public sealed partial class SiloBotReporter(
 
             try
             {
-                await Task.Delay(interval, time, stopping).ConfigureAwait(false);
+                await Task.Delay(failures > 0 && interval > RetryDelay ? RetryDelay : interval, time, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
