@@ -31,7 +31,7 @@ public sealed partial class SiloBotReporter(
         lifecycle.Subscribe(nameof(SiloBotReporter), ServiceLifecycleStage.Active, OnStartAsync, OnStopAsync);
 
     /// <summary>The bots activated here that need nothing from the supervisor, with their definitions' fingerprints.</summary>
-    public HostedBotsReport BuildReport()
+    private HostedBotsReport BuildReport()
     {
         var now = time.GetUtcNow();
         var grace = options.Value.HealthCheckInterval;

@@ -124,6 +124,18 @@ public sealed class ClusterScope : IAsyncDisposable
     public async Task<SiloProcess[]> StartSilosAsync(int count) =>
         await Task.WhenAll(Enumerable.Range(0, count).Select(_ => StartSiloAsync()));
 
+    /// <summary>Adds <paramref name="count"/> bots, each through the next silo in turn (slugs <c>prefix-0</c>, <c>prefix-1</c>, …).</summary>
+    public async Task<List<(string ReplicaUuid, string Token)>> AddBotsAsync(IReadOnlyList<SiloProcess> silos, int count, string prefix)
+    {
+        var bots = new List<(string ReplicaUuid, string Token)>(count);
+        for (var i = 0; i < count; i++)
+        {
+            bots.Add(await AddBotAsync(silos[i % silos.Count], $"{prefix}-{i}"));
+        }
+
+        return bots;
+    }
+
     /// <summary>A bot known to Sensay (so reloads agree) and created through the REST API of <paramref name="silo"/>.</summary>
     public async Task<(string ReplicaUuid, string Token)> AddBotAsync(SiloProcess silo, string slug)
     {

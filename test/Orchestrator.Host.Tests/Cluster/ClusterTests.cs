@@ -53,11 +53,7 @@ public sealed class ClusterTests(RedisFixture fixture)
     {
         await using var scope = await ClusterScope.CreateAsync(fixture, Output);
         var silos = await scope.StartSilosAsync(3);
-        var bots = new List<(string ReplicaUuid, string Token)>();
-        for (var i = 0; i < 6; i++)
-        {
-            bots.Add(await scope.AddBotAsync(silos[i % 3], $"kill-{i}"));
-        }
+        var bots = await scope.AddBotsAsync(silos, 6, "kill");
 
         await scope.WaitForStatusAsync(silos[0], e => AllRunning(e, bots.Select(b => b.ReplicaUuid)), "all 6 bots running");
         await using var trickle = new Trickle(scope, bots.Select(b => b.Token));
@@ -118,11 +114,7 @@ public sealed class ClusterTests(RedisFixture fixture)
     {
         await using var scope = await ClusterScope.CreateAsync(fixture, Output);
         var silos = await scope.StartSilosAsync(2);
-        var bots = new List<(string ReplicaUuid, string Token)>();
-        for (var i = 0; i < 6; i++)
-        {
-            bots.Add(await scope.AddBotAsync(silos[i % 2], $"term-{i}"));
-        }
+        var bots = await scope.AddBotsAsync(silos, 6, "term");
 
         var entries = await scope.WaitForStatusAsync(silos[0], e => AllRunning(e, bots.Select(b => b.ReplicaUuid)), "all 6 bots running");
         await using var trickle = new Trickle(scope, bots.Select(b => b.Token));
@@ -195,11 +187,7 @@ public sealed class ClusterTests(RedisFixture fixture)
         await using var redis = await RedisServer.StartOrSkipAsync();
         await using var scope = await ClusterScope.CreateAsync(fixture, Output, redis);
         var silos = await scope.StartSilosAsync(2);
-        var bots = new List<(string ReplicaUuid, string Token)>();
-        for (var i = 0; i < 4; i++)
-        {
-            bots.Add(await scope.AddBotAsync(silos[i % 2], $"redis-{i}"));
-        }
+        var bots = await scope.AddBotsAsync(silos, 4, "redis");
 
         await scope.WaitForStatusAsync(silos[0], e => AllRunning(e, bots.Select(b => b.ReplicaUuid)), "all 4 bots running");
         await Task.WhenAll(bots.Select(b => scope.ChatAsync(b.Token, "before the outage")));
