@@ -32,11 +32,19 @@ public sealed class TelegramClientFactory : IDisposable
     internal TelegramClientFactory(TelegramClientOptions options, HttpMessageHandler handler)
     {
         _baseUrl = options.BaseUrl;
-        HttpMessageHandler pipeline = options.UseHttp2 ? new Http2Handler(handler) : handler;
-        _httpClient = new HttpClient(pipeline, disposeHandler: true) { Timeout = options.HttpTimeout };
+        HttpMessageHandler pipeline = new CallTimeoutHandler(handler, options.CallTimeout);
+        if (options.UseHttp2)
+        {
+            pipeline = new Http2Handler(pipeline);
+        }
+
+        // No HttpClient.Timeout: it would arm a timer for every request, long polls included, and thousands of idle
+        // bots keep thousands of polls open. Calls get their timeout from CallTimeoutHandler; a poll is bounded by
+        // its bot's deadline, which the silo's watchdog enforces without a timer per poll.
+        _httpClient = new HttpClient(pipeline, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The shared HTTP client (configured once; never change its timeout after the first request).</summary>
+    /// <summary>The shared HTTP client (configured once; it has no timeout of its own, see <see cref="CallTimeoutHandler"/>).</summary>
     public HttpClient HttpClient => _httpClient;
 
     /// <summary>
@@ -111,7 +119,42 @@ public sealed class TelegramClientFactory : IDisposable
             base.Dispose(disposing);
         }
 
-        private static bool IsPoll(Uri? uri) => uri is not null && uri.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal);
+    }
+
+    private static bool IsPoll(Uri? uri) => uri is not null && uri.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Times out every call but getUpdates, the whole exchange including the response body (read here, so the timeout
+    /// covers it), as <see cref="HttpClient.Timeout"/> would: the caller sees a <see cref="TaskCanceledException"/>
+    /// whose token is not its own, which Telegram.Bot reports as "Bot API Request timed out".
+    /// </summary>
+    private sealed class CallTimeoutHandler(HttpMessageHandler inner, TimeSpan timeout) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            IsPoll(request.RequestUri) ? base.SendAsync(request, cancellationToken) : SendWithTimeoutAsync(request, cancellationToken);
+
+        private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            HttpResponseMessage? response = null;
+            try
+            {
+                response = await base.SendAsync(request, deadline.Token).ConfigureAwait(false);
+                await response.Content.LoadIntoBufferAsync(deadline.Token).ConfigureAwait(false);
+                return response;
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                response?.Dispose();
+                throw new TaskCanceledException($"The Bot API request did not complete within {timeout.TotalSeconds:0} s.", new TimeoutException(null, ex));
+            }
+            catch
+            {
+                response?.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>Asks for HTTP/2 on every request, accepting HTTP/1.1 when the server does not speak it.</summary>

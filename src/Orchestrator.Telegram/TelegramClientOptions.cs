@@ -44,10 +44,10 @@ public sealed class TelegramClientOptions
     public string? TrustedCertificateFile { get; set; }
 
     /// <summary>
-    /// The shared <see cref="HttpClient.Timeout"/>: the long-poll timeout plus a 20 s margin, so a healthy long poll
-    /// never hits it, while a half-open connection is still noticed.
+    /// The timeout of every Bot API call but getUpdates, response body included (default 60 s). A long poll is bounded
+    /// by its bot's deadline instead.
     /// </summary>
-    public TimeSpan HttpTimeout => TimeSpan.FromSeconds(PollTimeoutSeconds + 20);
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>Validates <see cref="TelegramClientOptions"/>, naming the setting to fix.</summary>
@@ -71,6 +71,11 @@ public sealed class TelegramClientOptionsValidator : IValidateOptions<TelegramCl
         if (options.PollTimeoutSeconds is < 1 or > 50)
         {
             errors.Add("The Telegram long-poll timeout must be between 1 and 50 seconds.");
+        }
+
+        if (options.CallTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("The Bot API call timeout must be positive.");
         }
 
         if (options.Http2KeepAlivePingDelay < TimeSpan.FromSeconds(1) || options.Http2KeepAlivePingTimeout < TimeSpan.FromSeconds(1))

@@ -21,7 +21,7 @@ public sealed record BenchOptions
     /// <summary>Idle CPU window (default 60 s).</summary>
     public TimeSpan CpuWindow { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Wait after all bots poll before sampling steady state (default 10 s).</summary>
+    /// <summary>Wait after all bots poll, on top of one long-poll cycle, before sampling steady state (default 10 s).</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>TELEGRAM_POLL_TIMEOUT_S of the host (default 50, production).</summary>
@@ -69,7 +69,7 @@ public sealed record BenchOptions
           --sizes 1000,10000,20000          bot counts
           --transports tls-h1,tls-h2,http   TLS + HTTP/1.1, TLS + HTTP/2, plain HTTP/1.1
           --cpu-window 60                   idle CPU window, seconds
-          --settle 10                       wait before steady-state samples, seconds
+          --settle 10                       steady state: one poll timeout plus this after all bots poll, seconds
           --poll-timeout 50                 TELEGRAM_POLL_TIMEOUT_S
           --start-rate N                    BOT_START_RATE (bots/s per silo, 0 = unpaced; default: the service's)
           --jitter-ms N                     BOT_FIRST_POLL_JITTER_MS (default: the service's)

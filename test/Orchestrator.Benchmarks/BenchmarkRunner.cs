@@ -78,6 +78,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
 
     // ------------------------------------------------------------------ one silo
 
+    /// <summary>From all bots polling to steady state: one long-poll cycle plus the settle time.</summary>
+    private TimeSpan SteadyStateDelay => TimeSpan.FromSeconds(options.PollTimeoutSeconds) + options.Settle;
+
     private async Task RunSingleSiloAsync(string hostDll, string logs, string transport, int size, CancellationToken cancellationToken)
     {
         var label = $"{transport} / {size.ToString("N0", CultureInfo.InvariantCulture)} bots";
@@ -124,7 +127,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             Add(label, "startup", "all polling after process start", fromStart, "s", 10, Goal.AtMost);
             Add(label, "startup", "getMe calls beyond one per bot (retries) after process start", await CallCountAsync("getMe") - getMeAtStart - size, "calls");
 
-            await Task.Delay(options.Settle, cancellationToken);
+            // Steady state: every bot's first long poll has been answered and renewed (one poll timeout), and the
+            // settle time on top. Earlier, the window would hold the first cycle's JIT and tiering instead.
+            await Task.Delay(SteadyStateDelay, cancellationToken);
             var steady = ProcSample.Read(host.Process.Pid);
             var baselineRss = run["baseline"]!["rssKiB"]!.GetValue<long>();
             var rssPerBot = (steady.RssKiB - baselineRss) / (double)size;

@@ -19,6 +19,7 @@ public sealed class BenchmarkSmokeTests
                 "--transports", "tls-h1",
                 "--cpu-window", "1",
                 "--settle", "0.5",
+                "--poll-timeout", "1",
                 "--messages", "10",
                 "--rate", "20",
                 "--rate-seconds", "0.5",

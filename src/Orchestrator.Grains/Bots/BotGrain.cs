@@ -415,45 +415,40 @@ public sealed partial class BotGrain(
             var offset = run.ConfirmableOffset;
             var busy = run.InFlight.Count > 0;
             Update[] updates;
-            using (var call = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            try
             {
-                call.CancelAfter(PollDeadline);
-                ExpectActivityWithin(PollDeadline);
-                try
-                {
-                    updates = await client.GetUpdates(offset, limit: 100, timeout: busy ? 0 : _pollTimeoutSeconds, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
-                }
-                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                {
-                    metrics.TelegramError("getUpdates", "timeout");
-                    transientAttempts++;
-                    RecordError($"getUpdates did not answer within {PollDeadline.TotalSeconds:0} s");
-                    LogPollHung(logger, ReplicaUuid, PollDeadline);
-                    continue;
-                }
-                catch (ApiRequestException ex) when (ex.ErrorCode == 409)
-                {
-                    metrics.TelegramError("getUpdates", "409");
-                    State.Conflicts++;
-                    RecordError(Describe(ex));
-                    var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
-                    LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
-                    _ = SaveStateAsync();
-                    ExpectActivityWithin(delay);
-                    await Task.Delay(delay, time, stopping);
-                    continue;
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    metrics.TelegramError("getUpdates", ErrorCode(ex));
-                    transientAttempts++;
-                    RecordError(Describe(ex));
-                    var delay = TransientDelay(ex, transientAttempts);
-                    LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
-                    ExpectActivityWithin(delay);
-                    await Task.Delay(delay, time, stopping);
-                    continue;
-                }
+                updates = await GetUpdatesAsync(run, client, offset, timeout: busy ? 0 : _pollTimeoutSeconds);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                metrics.TelegramError("getUpdates", "timeout");
+                transientAttempts++;
+                RecordError($"getUpdates did not answer within {PollDeadline.TotalSeconds:0} s");
+                LogPollHung(logger, ReplicaUuid, PollDeadline);
+                continue;
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode == 409)
+            {
+                metrics.TelegramError("getUpdates", "409");
+                State.Conflicts++;
+                RecordError(Describe(ex));
+                var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
+                LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
+                _ = SaveStateAsync();
+                ExpectActivityWithin(delay);
+                await Task.Delay(delay, time, stopping);
+                continue;
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                metrics.TelegramError("getUpdates", ErrorCode(ex));
+                transientAttempts++;
+                RecordError(Describe(ex));
+                var delay = TransientDelay(ex, transientAttempts);
+                LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
+                ExpectActivityWithin(delay);
+                await Task.Delay(delay, time, stopping);
+                continue;
             }
 
             transientAttempts = 0;
@@ -505,6 +500,24 @@ public sealed partial class BotGrain(
             {
                 AdvanceOffset(run);
             }
+        }
+    }
+
+    /// <summary>
+    /// One getUpdates, cancelled by a stop or once past <see cref="PollDeadline"/>. No timer per poll: the silo's
+    /// reporter cancels the polls past their deadlines in one walk (<see cref="LocalBots.CancelHungPolls"/>).
+    /// </summary>
+    private async Task<Update[]> GetUpdatesAsync(BotRun run, ITelegramBotClient client, int offset, int timeout)
+    {
+        var call = run.NextPollCancellation();
+        _local.PollStarted(call, time.GetUtcNow() + PollDeadline);
+        try
+        {
+            return await client.GetUpdates(offset, limit: 100, timeout: timeout, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
+        }
+        finally
+        {
+            _local.PollEnded();
         }
     }
 

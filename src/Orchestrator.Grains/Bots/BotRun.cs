@@ -19,6 +19,8 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
 
     public Task Loop { get; set; } = Task.CompletedTask;
 
+    private CancellationTokenSource? _poll;
+
     public ITelegramBotClient? Client { get; set; }
 
     public IConversation? Conversation { get; set; }
@@ -59,8 +61,25 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
         InFlight.Count > 0 ? InFlight.Min : int.MaxValue,
         Math.Min(Unhandled.Count > 0 ? Unhandled.Min : int.MaxValue, NextUpdateId));
 
+    /// <summary>
+    /// The cancellation of the next long poll: cancelled by <see cref="Stopping"/>, or by the silo's watchdog when the
+    /// poll outlives its deadline (<see cref="LocalBot.CancelPollIfHung"/>). One source serves every poll of the run
+    /// until it is cancelled; a poll then gets a fresh one.
+    /// </summary>
+    public CancellationTokenSource NextPollCancellation()
+    {
+        if (_poll is not { IsCancellationRequested: false })
+        {
+            _poll?.Dispose();
+            _poll = CancellationTokenSource.CreateLinkedTokenSource(Stopping.Token);
+        }
+
+        return _poll;
+    }
+
     public void Dispose()
     {
+        _poll?.Dispose();
         Stopping.Dispose();
         Handling.Dispose();
     }

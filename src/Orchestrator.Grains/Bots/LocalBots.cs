@@ -19,6 +19,24 @@ public sealed class LocalBots
 
     /// <summary>A snapshot of the entries.</summary>
     public ICollection<LocalBot> All => _bots.Values;
+
+    /// <summary>
+    /// Cancels every long poll past its deadline; returns how many. One walk over the silo's bots replaces a timer
+    /// per poll: with thousands of bots, that many timers kept the runtime's timer queue busy while everything idled.
+    /// </summary>
+    public int CancelHungPolls(DateTimeOffset now)
+    {
+        var cancelled = 0;
+        foreach (var bot in _bots.Values)
+        {
+            if (bot.CancelPollIfHung(now))
+            {
+                cancelled++;
+            }
+        }
+
+        return cancelled;
+    }
 }
 
 /// <summary>
@@ -31,6 +49,7 @@ public sealed class LocalBot(string replicaUuid)
     private long _fingerprint;
     private long _aliveUntilTicks = long.MaxValue;
     private Task? _loop;
+    private CancellationTokenSource? _poll;
 
     public string ReplicaUuid { get; } = replicaUuid;
 
@@ -73,6 +92,41 @@ public sealed class LocalBot(string replicaUuid)
     /// <summary>The status, as <see cref="BotStatus.Unhealthy"/> while a running bot's loop is past its deadline.</summary>
     public BotStatus ObservedStatus(DateTimeOffset now) =>
         Status is BotStatus.Running && IsOverdue(now, TimeSpan.Zero) ? BotStatus.Unhealthy : Status;
+
+    /// <summary>
+    /// A long poll starts that must end by <paramref name="deadline"/>; past it, <see cref="CancelPollIfHung"/> cancels
+    /// <paramref name="poll"/>.
+    /// </summary>
+    public void PollStarted(CancellationTokenSource poll, DateTimeOffset deadline)
+    {
+        // The deadline first: a reader that sees this poll also sees its deadline (or a later one).
+        ExpectActivityBy(deadline);
+        Volatile.Write(ref _poll, poll);
+    }
+
+    /// <summary>The long poll ended (answered or failed).</summary>
+    public void PollEnded() => Volatile.Write(ref _poll, null);
+
+    /// <summary>Cancels the long poll in progress if it is past its deadline; true if it did.</summary>
+    public bool CancelPollIfHung(DateTimeOffset now)
+    {
+        if (Volatile.Read(ref _poll) is not { } poll || now.UtcTicks <= Volatile.Read(ref _aliveUntilTicks))
+        {
+            return false;
+        }
+
+        try
+        {
+            // The poll may have ended meanwhile: then the loop finds the source cancelled and takes a new one.
+            poll.Cancel();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Its run ended and disposed it.
+            return false;
+        }
+    }
 
     private bool IsOverdue(DateTimeOffset now, TimeSpan grace) =>
         Volatile.Read(ref _loop) is not { IsCompleted: false }

@@ -11,16 +11,17 @@ namespace Orchestrator.Grains.Orchestration;
 /// </summary>
 internal sealed class HostedBots
 {
-    private readonly Dictionary<SiloAddress, (Dictionary<string, long> Bots, DateTimeOffset At)> _silos = [];
+    private readonly Dictionary<SiloAddress, (Dictionary<string, (long Fingerprint, BotStatus Status)> Bots, DateTimeOffset At)> _silos = [];
     private readonly Dictionary<string, (BotDefinition Definition, long Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
 
     /// <summary>Keeps <paramref name="report"/> as its silo's latest.</summary>
     public void Record(HostedBotsReport report, DateTimeOffset now)
     {
-        var bots = new Dictionary<string, long>(report.ReplicaUuids.Length, StringComparer.Ordinal);
-        for (var i = 0; i < report.ReplicaUuids.Length && i < report.Fingerprints.Length; i++)
+        var count = Math.Min(report.ReplicaUuids.Length, Math.Min(report.Fingerprints.Length, report.Statuses.Length));
+        var bots = new Dictionary<string, (long, BotStatus)>(count, StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
         {
-            bots[report.ReplicaUuids[i]] = report.Fingerprints[i];
+            bots[report.ReplicaUuids[i]] = (report.Fingerprints[i], report.Statuses[i]);
         }
 
         _silos[report.Silo] = (bots, now);
@@ -39,15 +40,25 @@ internal sealed class HostedBots
     }
 
     /// <summary>The desired bots that no kept report shows healthy with their desired definition.</summary>
-    public List<BotDefinition> NeedingCheck(IReadOnlyCollection<BotDefinition> desired)
+    public List<BotDefinition> NeedingCheck(IReadOnlyCollection<BotDefinition> desired) => Unreported(desired, runningOnly: false);
+
+    /// <summary>
+    /// The desired bots that no kept report shows running with their desired definition: the status table asks these
+    /// for their details, and counts the others as running without calling them.
+    /// </summary>
+    public List<BotDefinition> NotReportedRunning(IReadOnlyCollection<BotDefinition> desired) => Unreported(desired, runningOnly: true);
+
+    private List<BotDefinition> Unreported(IReadOnlyCollection<BotDefinition> desired, bool runningOnly)
     {
-        var needing = new List<BotDefinition>();
+        var unreported = new List<BotDefinition>();
         foreach (var definition in desired)
         {
             var fingerprint = FingerprintOf(definition);
-            if (!_silos.Values.Any(s => s.Bots.TryGetValue(definition.ReplicaUuid, out var reported) && reported == fingerprint))
+            if (!_silos.Values.Any(s => s.Bots.TryGetValue(definition.ReplicaUuid, out var reported)
+                && reported.Fingerprint == fingerprint
+                && (!runningOnly || reported.Status == BotStatus.Running)))
             {
-                needing.Add(definition);
+                unreported.Add(definition);
             }
         }
 
@@ -61,7 +72,7 @@ internal sealed class HostedBots
             }
         }
 
-        return needing;
+        return unreported;
     }
 
     private long FingerprintOf(BotDefinition definition)

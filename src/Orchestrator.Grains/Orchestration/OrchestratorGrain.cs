@@ -318,8 +318,7 @@ public sealed partial class OrchestratorGrain(
     /// </summary>
     private async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
-        var snapshot = membership.CurrentSnapshot;
-        _hosted.Prune(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active, time.GetUtcNow() - (3 * _botOptions.HealthCheckInterval));
+        PruneHostedReports();
         var needing = _hosted.NeedingCheck(Bots.Values);
         metrics.HealthSwept(Bots.Count, needing.Count);
         LogHealthSweep(logger, needing.Count, Bots.Count);
@@ -347,15 +346,28 @@ public sealed partial class OrchestratorGrain(
         }
     }
 
+    /// <summary>Forgets the reports of silos that left, or that stopped reporting (three intervals).</summary>
+    private void PruneHostedReports()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        _hosted.Prune(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active, time.GetUtcNow() - (3 * _botOptions.HealthCheckInterval));
+    }
+
+    /// <summary>
+    /// Logs the status table. Bots their silos report running are counted from the reports; only the others are asked
+    /// for their details (at steady state a handful, not every bot once a minute).
+    /// </summary>
     private async Task PrintStatusAsync(CancellationToken cancellationToken)
     {
-        var reports = new List<BotStatusReport>(Bots.Count);
+        PruneHostedReports();
+        var toAsk = _hosted.NotReportedRunning(Bots.Values);
+        var reports = new List<BotStatusReport>(toAsk.Count);
         var unreachable = 0;
-        await ForEachAsync(Bots.Keys.ToArray(), async replicaUuid =>
+        await ForEachAsync(toAsk, async definition =>
         {
             try
             {
-                if (await Bot(replicaUuid).GetStatusAsync() is { } report)
+                if (await Bot(definition.ReplicaUuid).GetStatusAsync() is { } report)
                 {
                     reports.Add(report);
                 }
@@ -365,7 +377,7 @@ public sealed partial class OrchestratorGrain(
                 unreachable++;
             }
         });
-        LogStatusTable(logger, StatusTable.Format(reports, Bots.Count, unreachable));
+        LogStatusTable(logger, StatusTable.Format(reports, Bots.Count, unreachable, reportedRunning: Bots.Count - toAsk.Count));
     }
 
     /// <summary>Runs <paramref name="action"/> for each item with bounded concurrency, on this grain's scheduler.</summary>

@@ -6,7 +6,8 @@ using Orchestrator.Grains.Bots;
 namespace Orchestrator.Grains.Orchestration;
 
 /// <summary>
-/// This silo's half of supervision. Once the silo is active, and then every health-check interval, it reports to the
+/// This silo's half of supervision. Once the silo is active, and then every health-check interval, it cancels the
+/// long polls of its bots that outlived their deadlines (<see cref="LocalBots.CancelHungPolls"/>), and it reports to the
 /// <see cref="OrchestratorGrain"/> which of the bots activated here are healthy (checked in memory, from what each
 /// activation publishes in <see cref="LocalBots"/>), so the orchestrator's sweep calls only the rest instead of every
 /// bot. The same call wakes the orchestrator: at cluster start, and on a survivor within one interval after its silo
@@ -30,23 +31,25 @@ public sealed partial class SiloBotReporter(
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SiloBotReporter), ServiceLifecycleStage.Active, OnStartAsync, OnStopAsync);
 
-    /// <summary>The bots activated here that need nothing from the supervisor, with their definitions' fingerprints.</summary>
+    /// <summary>The bots activated here that need nothing from the supervisor, with their definitions' fingerprints and statuses.</summary>
     private HostedBotsReport BuildReport()
     {
         var now = time.GetUtcNow();
         var grace = options.Value.HealthCheckInterval;
         var ids = new List<string>();
         var fingerprints = new List<long>();
+        var statuses = new List<BotStatus>();
         foreach (var bot in localBots.All)
         {
             if (bot.Fingerprint is not 0 and var fingerprint && !bot.NeedsCheck(now, grace))
             {
                 ids.Add(bot.ReplicaUuid);
                 fingerprints.Add(fingerprint);
+                statuses.Add(bot.ObservedStatus(now));
             }
         }
 
-        return new HostedBotsReport(silo.SiloAddress, [.. ids], [.. fingerprints]);
+        return new HostedBotsReport(silo.SiloAddress, [.. ids], [.. fingerprints], [.. statuses]);
     }
 
     private Task OnStartAsync(CancellationToken cancellationToken)
@@ -74,6 +77,7 @@ public sealed partial class SiloBotReporter(
         {
             try
             {
+                localBots.CancelHungPolls(time.GetUtcNow());
                 await orchestrator.ReportHostedBotsAsync(BuildReport()).WaitAsync(interval, time, stopping).ConfigureAwait(false);
                 failures = 0;
             }

@@ -7,12 +7,15 @@ namespace Orchestrator.Grains.Orchestration;
 /// <summary>The readable status table printed to the log: counts by status, then every bot that is not running.</summary>
 public static class StatusTable
 {
-    /// <summary>Formats the table. Reports carry no secrets, so neither does the table.</summary>
-    public static string Format(IReadOnlyCollection<BotStatusReport> reports, int desired, int unreachable)
+    /// <summary>
+    /// Formats the table from the bots' own <paramref name="reports"/> plus <paramref name="reportedRunning"/> bots known
+    /// to run from their silos' reports. Reports carry no secrets, so neither does the table.
+    /// </summary>
+    public static string Format(IReadOnlyCollection<BotStatusReport> reports, int desired, int unreachable, int reportedRunning = 0)
     {
         var text = new StringBuilder();
         var counts = Enum.GetValues<BotStatus>()
-            .Select(status => $"{status.ToString().ToLowerInvariant()} {reports.Count(r => r.Status == status)}");
+            .Select(status => $"{status.ToString().ToLowerInvariant()} {reports.Count(r => r.Status == status) + (status == BotStatus.Running ? reportedRunning : 0)}");
         text.Append(CultureInfo.InvariantCulture, $"Bots: {desired} desired | {string.Join(" | ", counts)}");
         if (unreachable > 0)
         {

@@ -76,4 +76,38 @@ public sealed class LocalBotTests
         registry.Forget(second);
         Assert.Empty(registry.All);
     }
+
+    [Fact]
+    public void The_watchdog_cancels_a_poll_only_once_it_is_past_its_deadline()
+    {
+        var registry = new LocalBots();
+        var bot = registry.Track("r");
+        using var poll = new CancellationTokenSource();
+        bot.PollStarted(poll, Now + TimeSpan.FromSeconds(56));
+
+        Assert.Equal(0, registry.CancelHungPolls(Now + TimeSpan.FromSeconds(56)));
+        Assert.False(poll.IsCancellationRequested);
+
+        Assert.Equal(1, registry.CancelHungPolls(Now + TimeSpan.FromSeconds(57)));
+        Assert.True(poll.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void The_watchdog_leaves_alone_a_bot_between_polls_and_a_disposed_poll()
+    {
+        var registry = new LocalBots();
+        var ended = registry.Track("ended");
+        using var answered = new CancellationTokenSource();
+        ended.PollStarted(answered, Now);
+        ended.PollEnded();
+        ended.ExpectActivityBy(Now); // waiting (say a retry delay) past its deadline: the supervisor's business, not the watchdog's
+
+        var stopped = registry.Track("stopped");
+        var disposed = new CancellationTokenSource();
+        stopped.PollStarted(disposed, Now);
+        disposed.Dispose(); // its run stopped and disposed the source before the poll ended
+
+        Assert.Equal(0, registry.CancelHungPolls(Now + TimeSpan.FromMinutes(5)));
+        Assert.False(answered.IsCancellationRequested);
+    }
 }

@@ -22,7 +22,7 @@ public sealed class ClusterFixture : BotClusterFixture
     private static readonly ConcurrentBag<string> s_issuedTokens = [];
     private static int s_nextBotId = 100_000;
 
-    private readonly ConcurrentDictionary<string, int> _healthChecks = new(StringComparer.Ordinal);
+    private readonly BotCallCounter _calls = new();
 
     /// <summary>Every bot token this fixture handed out, to prove none of them reaches a log.</summary>
     public static IReadOnlyCollection<string> IssuedTokens => s_issuedTokens;
@@ -51,7 +51,7 @@ public sealed class ClusterFixture : BotClusterFixture
     }
 
     /// <summary>How many times the health sweep (or anyone) called the bot's <c>CheckHealthAsync</c>, on any silo.</summary>
-    public int HealthChecksOf(string replicaUuid) => _healthChecks.GetValueOrDefault(replicaUuid);
+    public int HealthChecksOf(string replicaUuid) => _calls.Of(nameof(IBotGrain.CheckHealthAsync), replicaUuid);
 
     /// <summary>Waits until the orchestrator has started <paramref name="count"/> more health sweeps.</summary>
     public async Task WaitForHealthSweepsAsync(int count, TimeSpan timeout)
@@ -63,25 +63,12 @@ public sealed class ClusterFixture : BotClusterFixture
 
     /// <summary>
     /// These tests define bots directly (reconciliation with Sensay has its own fixtures); every silo counts the
-    /// health checks its bots receive.
+    /// calls its bots receive.
     /// </summary>
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.AddSingleton<IBotDefinitionSource>(new NoUpstream());
-        services.AddSingleton<IIncomingGrainCallFilter>(new HealthCheckCounter(_healthChecks));
-    }
-
-    private sealed class HealthCheckCounter(ConcurrentDictionary<string, int> counts) : IIncomingGrainCallFilter
-    {
-        public Task Invoke(IIncomingGrainCallContext context)
-        {
-            if (context.InterfaceMethod.Name == nameof(IBotGrain.CheckHealthAsync))
-            {
-                counts.AddOrUpdate(context.TargetId.Key.ToString(), 1, (_, n) => n + 1);
-            }
-
-            return context.Invoke();
-        }
+        services.AddSingleton<IIncomingGrainCallFilter>(_calls);
     }
 
     /// <summary>Everything at Debug and above; our code and HTTP clients at Trace (for the secrets test).</summary>

@@ -14,7 +14,7 @@ public sealed class HostedBotsTests
     private static BotDefinition Bot(string id, string token = "1:a") => new(id, "slug-" + id, "owner", token);
 
     private static HostedBotsReport Report(SiloAddress silo, params BotDefinition[] bots) =>
-        new(silo, [.. bots.Select(b => b.ReplicaUuid)], [.. bots.Select(BotDefinitionFingerprint.Of)]);
+        new(silo, [.. bots.Select(b => b.ReplicaUuid)], [.. bots.Select(BotDefinitionFingerprint.Of)], [.. bots.Select(_ => BotStatus.Running)]);
 
     private static string[] Ids(IEnumerable<BotDefinition> bots) => [.. bots.Select(b => b.ReplicaUuid)];
 
@@ -74,5 +74,21 @@ public sealed class HostedBotsTests
         Assert.NotEqual(0, BotDefinitionFingerprint.Of(bot));
         BotDefinition[] variants = [bot with { ReplicaUuid = "x" }, bot with { ReplicaSlug = "x" }, bot with { OwnerUuid = "x" }, bot with { OwnerUuid = null }, bot with { Token = "1:x" }];
         Assert.DoesNotContain(BotDefinitionFingerprint.Of(bot), variants.Select(BotDefinitionFingerprint.Of));
+    }
+
+    [Fact]
+    public void The_status_table_asks_only_bots_not_reported_running_with_their_definition()
+    {
+        var hosted = new HostedBots();
+        var retrying = Bot("b");
+        hosted.Record(Report(SiloA, Bot("a")), Now);
+        hosted.Record(
+            new HostedBotsReport(SiloB, [retrying.ReplicaUuid], [BotDefinitionFingerprint.Of(retrying)], [BotStatus.Restarting]),
+            Now);
+
+        // b needs nothing from the sweep (its loop is alive, retrying) but is not running: the table asks it.
+        Assert.Equal(["c"], Ids(hosted.NeedingCheck([Bot("a"), retrying, Bot("c")])));
+        Assert.Equal(["b", "c"], Ids(hosted.NotReportedRunning([Bot("a"), retrying, Bot("c")])));
+        Assert.Equal(["a", "b", "c"], Ids(hosted.NotReportedRunning([Bot("a", token: "1:new"), retrying, Bot("c")])));
     }
 }

@@ -38,4 +38,11 @@ public sealed class StatusTableTests
     [Fact]
     public void Unreachable_bots_are_counted() =>
         Assert.Contains("unreachable 2", StatusTable.Format([], desired: 2, unreachable: 2), StringComparison.Ordinal);
+
+    [Fact]
+    public void Bots_their_silos_report_running_are_counted_as_running()
+    {
+        var table = StatusTable.Format([Report("b", BotStatus.Failed)], desired: 3, unreachable: 0, reportedRunning: 2);
+        Assert.StartsWith("Bots: 3 desired | running 2 | unhealthy 0 | stopped 0 | restarting 0 | failed 1", table, StringComparison.Ordinal);
+    }
 }

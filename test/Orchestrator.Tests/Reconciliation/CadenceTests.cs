@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Abstractions;
 using Orchestrator.Grains.Bots;
@@ -12,6 +13,11 @@ public sealed class CadenceFixture : ReconciliationClusterFixture
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     protected override short SiloCount => 1;
+
+    /// <summary>The calls each bot received.</summary>
+    public BotCallCounter Calls { get; } = new();
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IIncomingGrainCallFilter>(Calls);
 
     protected override void ConfigureLogCapture(LoggerFilterOptions filters) => filters.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
 
@@ -57,9 +63,21 @@ public sealed class CadenceTests(CadenceFixture fixture) : IClassFixture<Cadence
 
         foreach (var table in tables)
         {
-            Assert.Matches(@"^Bots: \d+ desired \| running \d+ \| unhealthy \d+ \| stopped \d+ \| restarting \d+ \| failed \d+", table.Text);
+            Assert.Matches(@"^Bots: \d+ desired \| running [1-9]\d* \| unhealthy \d+ \| stopped \d+ \| restarting \d+ \| failed \d+", table.Text);
             Assert.DoesNotContain(running.Slug, table.Text, StringComparison.Ordinal);
         }
+
+        // The running bot is counted from its silo's report: the table no longer calls it (it calls the failed one).
+        var asked = fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), running.Uuid);
+        var askedRejected = fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), rejected.Uuid);
+        await fixture.Logs.WaitForAsync(
+            e => e.Time > tables[1].Time && e.Text.StartsWith("Bots: ", StringComparison.Ordinal),
+            count: 2,
+            "two more status tables",
+            Timeout);
+        Assert.True(fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), rejected.Uuid) > askedRejected, "the table did not ask the failed bot");
+        // (Once at most: should the silo's report be late, the table asks rather than guess. Asking every time fails.)
+        Assert.InRange(fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), running.Uuid) - asked, 0, 1);
 
         Assert.True(tables[1].Time - tables[0].Time >= CadenceFixture.Interval * 0.8, $"tables {tables[1].Time - tables[0].Time} apart");
         var secrets = fixture.Sensay.Replicas.Select(r => r.TelegramToken).OfType<string>()

@@ -148,7 +148,41 @@ public sealed class TelegramClientFactoryTests
         Assert.Equal(
             ["http://127.0.0.1:5123/bot1001:test-token-secret/getMe", "http://127.0.0.1:5123/bot1002:other/getMe"],
             handler.Sent.Select(r => r.Uri.ToString()));
-        Assert.Equal(TimeSpan.FromSeconds(70), factory.HttpClient.Timeout);
+    }
+
+    [Fact]
+    public async Task A_call_times_out_as_a_request_error_while_a_long_poll_is_left_to_its_bot()
+    {
+        var pollAnswer = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new NeverAnsweringCalls(pollAnswer.Task);
+        var options = new TelegramClientOptions { BaseUrl = "http://telegram.test", CallTimeout = TimeSpan.FromMilliseconds(200) };
+        using var factory = new TelegramClientFactory(options, handler);
+        var client = factory.Create(Tg.Token);
+
+        var poll = client.GetUpdates(timeout: 50, cancellationToken: Ct);
+        var error = await Assert.ThrowsAsync<RequestException>(() => client.SendMessage(1, "hi", cancellationToken: Ct));
+
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Tg.Token, error.ToString(), StringComparison.Ordinal);
+        Assert.False(poll.IsCompleted, "the call timeout cut the long poll");
+        pollAnswer.SetResult(Tg.Ok("[]"));
+        Assert.Empty(await poll);
+        Assert.Equal(Timeout.InfiniteTimeSpan, factory.HttpClient.Timeout);
+    }
+
+    /// <summary>getUpdates gets <c>pollAnswer</c>; any other call never answers (until cancelled).</summary>
+    private sealed class NeverAnsweringCalls(Task<HttpResponseMessage> pollAnswer) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal))
+            {
+                return await pollAnswer.WaitAsync(cancellationToken);
+            }
+
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
     }
 
     [Fact]
