@@ -33,8 +33,8 @@ public sealed record BenchOptions
     /// <summary>BOT_FIRST_POLL_JITTER_MS of the host (default null: the service's default).</summary>
     public int? JitterMs { get; init; }
 
-    /// <summary>Workstation (default) or Server GC for the host (DOTNET_gcServer).</summary>
-    public bool ServerGc { get; init; }
+    /// <summary>Server or Workstation GC for the host (DOTNET_gcServer); default null: the service's (Server).</summary>
+    public bool? ServerGc { get; init; }
 
     /// <summary>Messages of a burst run; 0 (default): twice the bots, between 500 and 20,000.</summary>
     public int BurstMessages { get; init; }
@@ -73,7 +73,7 @@ public sealed record BenchOptions
           --poll-timeout 50                 TELEGRAM_POLL_TIMEOUT_S
           --start-rate N                    BOT_START_RATE (bots/s per silo, 0 = unpaced; default: the service's)
           --jitter-ms N                     BOT_FIRST_POLL_JITTER_MS (default: the service's)
-          --gc workstation|server           host GC flavour
+          --gc server|workstation           host GC flavour (default: the service's, server)
           --messages 0                      burst size (0: 2 x bots, 500..20000)
           --rate 500 --rate-seconds 20      fixed-rate latency runs
           --upstream-ms 0,200               fake Sensay completion delays

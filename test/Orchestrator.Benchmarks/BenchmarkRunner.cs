@@ -352,7 +352,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             ["DIAGNOSTICS_ENDPOINTS"] = "true",
             // Reloads happen when the benchmark asks (and once at start), not on a timer in the middle of a window.
             ["RELOAD_BOTS_INTERVAL_MS"] = "3600000",
-            ["DOTNET_gcServer"] = options.ServerGc ? "1" : "0",
+            ["DOTNET_gcServer"] = options.ServerGc switch { true => "1", false => "0", null => null },
             ["REDIS_CONNECTION_STRING"] = cluster?.Redis,
             ["CLUSTER_ID"] = cluster?.ClusterId,
             ["SERVICE_ID"] = cluster?.ClusterId,
@@ -508,7 +508,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         ["TELEGRAM_POLL_TIMEOUT_S"] = options.PollTimeoutSeconds,
         ["BOT_START_RATE"] = options.StartRate is { } rate ? rate : "service default",
         ["BOT_FIRST_POLL_JITTER_MS"] = options.JitterMs is { } jitter ? jitter : "service default",
-        ["gc"] = options.ServerGc ? "server" : "workstation",
+        ["gc"] = options.ServerGc switch { true => "server", false => "workstation", null => "service default (server)" },
         ["burstMessages"] = options.BurstMessages,
         ["fixedRate"] = options.FixedRate,
         ["fixedRateSeconds"] = options.FixedRateDuration.TotalSeconds,
