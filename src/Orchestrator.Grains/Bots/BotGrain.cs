@@ -45,6 +45,12 @@ public sealed partial class BotGrain(
     /// <summary>A state write met a newer version: another activation of this bot took over, this one must not answer.</summary>
     private bool _stale;
 
+    /// <summary>
+    /// Deactivating because the silo shuts down. Its last write may find the storage gone (in-memory storage is
+    /// itself a set of grains, deactivating too): one debug line per bot then, not an error with a stack trace each.
+    /// </summary>
+    private bool _siloStopping;
+
     private BotState State => state.State;
 
     private string ReplicaUuid => this.GetPrimaryKeyString();
@@ -73,6 +79,7 @@ public sealed partial class BotGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         LogDeactivating(logger, ReplicaUuid, reason.ReasonCode);
+        _siloStopping = reason.ReasonCode == DeactivationReasonCode.ShuttingDown;
         try
         {
             await StopRunAsync().WaitAsync(cancellationToken);
@@ -687,6 +694,10 @@ public sealed partial class BotGrain(
             _run?.Stopping.Cancel();
             DeactivateOnIdle();
         }
+        catch (Exception ex) when (_siloStopping)
+        {
+            LogWriteFailedAtShutdown(logger, ReplicaUuid, ex.GetType().Name);
+        }
         catch (Exception ex)
         {
             LogWriteFailed(logger, ReplicaUuid, ex);
@@ -740,6 +751,9 @@ public sealed partial class BotGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: persisting state failed")]
     private static partial void LogWriteFailed(ILogger logger, string replicaUuid, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bot {ReplicaUuid}: state not persisted while the silo shuts down ({Error})")]
+    private static partial void LogWriteFailedAtShutdown(ILogger logger, string replicaUuid, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Bot {ReplicaUuid}: unexpected error while stopping")]
     private static partial void LogUnexpected(ILogger logger, string replicaUuid, Exception exception);
