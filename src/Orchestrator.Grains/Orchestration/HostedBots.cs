@@ -39,6 +39,9 @@ internal sealed class HostedBots
         }
     }
 
+    /// <summary>True when a kept report comes from a silo that is no longer active (until the next prune).</summary>
+    public bool HasReportFromInactive(Func<SiloAddress, bool> isActive) => _silos.Keys.Any(silo => !isActive(silo));
+
     /// <summary>The desired bots that no kept report shows healthy with their desired definition.</summary>
     public List<BotDefinition> NeedingCheck(IReadOnlyCollection<BotDefinition> desired) => Unreported(desired, runningOnly: false);
 

@@ -39,6 +39,7 @@ public sealed partial class OrchestratorGrain(
     private readonly HashSet<string> _changedDuringReload = new(StringComparer.Ordinal);
     private StateWriteQueue? _writes;
     private readonly HostedBots _hosted = new();
+    private IGrainTimer? _healthSweep;
 
     private Dictionary<string, BotDefinition> Bots => state.State.Bots;
 
@@ -66,7 +67,7 @@ public sealed partial class OrchestratorGrain(
             });
         }
 
-        this.RegisterGrainTimer(CheckHealthAsync, new GrainTimerCreationOptions
+        _healthSweep = this.RegisterGrainTimer(CheckHealthAsync, new GrainTimerCreationOptions
         {
             DueTime = _botOptions.HealthCheckInterval,
             Period = _botOptions.HealthCheckInterval,
@@ -160,6 +161,14 @@ public sealed partial class OrchestratorGrain(
     Task IOrchestratorGrain.ReportHostedBotsAsync(HostedBotsReport report)
     {
         _hosted.Record(report, time.GetUtcNow());
+        var snapshot = membership.CurrentSnapshot;
+        if (_hosted.HasReportFromInactive(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active))
+        {
+            // A silo that reported is gone (its survivors report at once when membership says so): sweep now, so
+            // its bots move without waiting for the next interval.
+            _healthSweep?.Change(TimeSpan.Zero, _botOptions.HealthCheckInterval);
+        }
+
         return Task.CompletedTask;
     }
 

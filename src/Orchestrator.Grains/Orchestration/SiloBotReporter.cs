@@ -11,11 +11,13 @@ namespace Orchestrator.Grains.Orchestration;
 /// <see cref="OrchestratorGrain"/> which of the bots activated here are healthy (checked in memory, from what each
 /// activation publishes in <see cref="LocalBots"/>), so the orchestrator's sweep calls only the rest instead of every
 /// bot. The same call wakes the orchestrator: at cluster start, and on a survivor within one interval after its silo
-/// died.
+/// died. When membership declares another silo gone, it reports at once, so the orchestrator sweeps the dead silo's
+/// bots without waiting for its next interval.
 /// </summary>
 public sealed partial class SiloBotReporter(
     IGrainFactory grains,
     ILocalSiloDetails silo,
+    IClusterMembershipService membership,
     LocalBots localBots,
     IOptions<BotOptions> options,
     TimeProvider time,
@@ -26,6 +28,10 @@ public sealed partial class SiloBotReporter(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private Task? _watch;
+
+    /// <summary>Completed (and replaced) when a silo that was active leaves the cluster.</summary>
+    private TaskCompletionSource _siloLeft = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -56,16 +62,51 @@ public sealed partial class SiloBotReporter(
     {
         // Not awaited: the silo's start must not wait for the orchestrator (whose silo may still be joining).
         _loop = Task.Run(() => ReportLoopAsync(_stopping.Token), CancellationToken.None);
+        _watch = Task.Run(() => WatchMembershipAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     private async Task OnStopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        if (_loop is { } loop)
+        foreach (var task in new[] { _loop, _watch })
         {
-            await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (task is not null)
+            {
+                await task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
+    }
+
+    private async Task WatchMembershipAsync(CancellationToken stopping)
+    {
+        var active = new HashSet<SiloAddress>();
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stopping).ConfigureAwait(false))
+            {
+                var now = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToHashSet();
+                if (!active.IsSubsetOf(now))
+                {
+                    Interlocked.Exchange(ref _siloLeft, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                }
+
+                active = now;
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Waits <paramref name="wait"/>, or less if a silo leaves the cluster meanwhile.</summary>
+    private async Task WaitForNextReportAsync(TimeSpan wait, CancellationToken stopping)
+    {
+        var siloLeft = Volatile.Read(ref _siloLeft).Task;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        await Task.WhenAny(Task.Delay(wait, time, waiting.Token), siloLeft).ConfigureAwait(false);
+        await waiting.CancelAsync().ConfigureAwait(false);
+        stopping.ThrowIfCancellationRequested();
     }
 
     private async Task ReportLoopAsync(CancellationToken stopping)
@@ -97,7 +138,7 @@ public sealed partial class SiloBotReporter(
 
             try
             {
-                await Task.Delay(failures > 0 && interval > RetryDelay ? RetryDelay : interval, time, stopping).ConfigureAwait(false);
+                await WaitForNextReportAsync(failures > 0 && interval > RetryDelay ? RetryDelay : interval, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -91,4 +91,19 @@ public sealed class HostedBotsTests
         Assert.Equal(["b", "c"], Ids(hosted.NotReportedRunning([Bot("a"), retrying, Bot("c")])));
         Assert.Equal(["a", "b", "c"], Ids(hosted.NotReportedRunning([Bot("a", token: "1:new"), retrying, Bot("c")])));
     }
+
+    [Fact]
+    public void A_report_from_a_silo_that_left_is_noticed_until_pruned()
+    {
+        var hosted = new HostedBots();
+        hosted.Record(Report(SiloA, Bot("a")), Now);
+        hosted.Record(Report(SiloB, Bot("b")), Now);
+
+        Assert.False(hosted.HasReportFromInactive(_ => true));
+        Assert.True(hosted.HasReportFromInactive(silo => silo != SiloB));
+
+        hosted.Prune(silo => silo != SiloB, Now - TimeSpan.FromSeconds(15));
+        Assert.False(hosted.HasReportFromInactive(silo => silo != SiloB));
+        Assert.Equal(["b"], Ids(hosted.NeedingCheck([Bot("a"), Bot("b")])));
+    }
 }
