@@ -31,6 +31,9 @@ public sealed partial class BotGrain(
 {
     private static readonly UpdateType[] AllowedUpdates = [UpdateType.Message];
 
+    /// <summary>The busy-poll delay doubles at most this many times (to 4 × <see cref="BotOptions.BusyPollDelay"/>).</summary>
+    private const int MaxBusyPollBackoff = 2;
+
     private readonly BotOptions _options = botOptions.Value;
     private readonly int _pollTimeoutSeconds = telegramOptions.Value.PollTimeoutSeconds;
     private BotRun? _run;
@@ -416,6 +419,7 @@ public sealed partial class BotGrain(
     private async Task PollAsync(BotRun run, ITelegramBotClient client, CancellationToken stopping)
     {
         var transientAttempts = 0;
+        var idleBusyPolls = 0;
         while (true)
         {
             stopping.ThrowIfCancellationRequested();
@@ -468,6 +472,7 @@ public sealed partial class BotGrain(
                 _ = SaveStateAsync();
             }
 
+            var newUpdates = false;
             foreach (var update in updates)
             {
                 // Below the current confirmable offset means handled: a poll sent while a handler was still running
@@ -487,7 +492,12 @@ public sealed partial class BotGrain(
 
                 run.NextUpdateId = Math.Max(run.NextUpdateId, update.Id + 1);
                 Dispatch(run, update);
+                newUpdates = true;
             }
+
+            // Busy polls that only repeat the updates in flight back off (1, 2, 4 × BusyPollDelay): under load, when
+            // every bot has replies queued for the upstream, a poll a second per bot was most of the silo's work.
+            idleBusyPolls = busy && !newUpdates ? Math.Min(idleBusyPolls + 1, MaxBusyPollBackoff) : 0;
 
             if (run.InFlight.Count > 0)
             {
@@ -495,8 +505,9 @@ public sealed partial class BotGrain(
                 // once with that update again: wait for a handler to finish (or a short while, to pick up other
                 // chats' messages) before polling, instead of spinning or sending a poll that only repeats it.
                 var progress = run.Progress.Task;
-                ExpectActivityWithin(_options.BusyPollDelay);
-                await Task.WhenAny(progress, Task.Delay(_options.BusyPollDelay, time, stopping));
+                var wait = _options.BusyPollDelay * (1 << idleBusyPolls);
+                ExpectActivityWithin(wait);
+                await Task.WhenAny(progress, Task.Delay(wait, time, stopping));
                 if (progress.IsCompleted)
                 {
                     run.Progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
