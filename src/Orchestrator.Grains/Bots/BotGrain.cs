@@ -380,10 +380,7 @@ public sealed partial class BotGrain(
             catch (Exception ex) when (IsTransient(ex))
             {
                 // Telegram or the network is down: wait and try again; not a crash of this bot.
-                metrics.TelegramError("start", ErrorCode(ex));
-                transientAttempts++;
-                RecordError(Describe(ex));
-                var delay = TransientDelay(ex, transientAttempts);
+                var delay = RecordTransient("start", ex, ++transientAttempts);
                 LogStartRetry(logger, ReplicaUuid, Describe(ex), delay);
                 _nextRestartAt = time.GetUtcNow() + delay;
                 if (!await DelayAsync(run, delay, stopping))
@@ -452,10 +449,7 @@ public sealed partial class BotGrain(
             }
             catch (Exception ex) when (IsTransient(ex))
             {
-                metrics.TelegramError("getUpdates", ErrorCode(ex));
-                transientAttempts++;
-                RecordError(Describe(ex));
-                var delay = TransientDelay(ex, transientAttempts);
+                var delay = RecordTransient("getUpdates", ex, ++transientAttempts);
                 LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
                 ExpectActivityWithin(delay);
                 await Task.Delay(delay, time, stopping);
@@ -662,10 +656,18 @@ public sealed partial class BotGrain(
         _ => false,
     };
 
-    private TimeSpan TransientDelay(Exception ex, int attempt) =>
-        ex is ApiRequestException { ErrorCode: 429, Parameters.RetryAfter: { } retryAfter }
+    /// <summary>
+    /// Counts and records a transient Telegram error of <paramref name="method"/>; returns the wait before the next
+    /// attempt: Telegram's <c>retry_after</c> for a 429, else the jittered exponential back-off.
+    /// </summary>
+    private TimeSpan RecordTransient(string method, Exception ex, int attempt)
+    {
+        metrics.TelegramError(method, ErrorCode(ex));
+        RecordError(Describe(ex));
+        return ex is ApiRequestException { ErrorCode: 429, Parameters.RetryAfter: { } retryAfter }
             ? TimeSpan.FromSeconds(retryAfter)
             : Backoff.TransientRetryDelay(attempt, _options.TransientRetryDelay, Random.Shared.NextDouble());
+    }
 
     private static string ErrorCode(Exception ex) => ex is ApiRequestException api
         ? api.ErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture)
