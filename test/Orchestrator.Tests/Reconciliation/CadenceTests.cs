@@ -51,12 +51,16 @@ public sealed class CadenceTests(CadenceFixture fixture) : IClassFixture<Cadence
         fixture.Sensay.AddReplica(rejected);
         await fixture.Orchestrator.EnsureStartedAsync();
         await fixture.Telegram.WaitForPendingPollAsync(running.TelegramToken!, Timeout);
-        // Tables printed before that may still list the running bot as starting; only later ones count.
-        var runningSince = DateTimeOffset.UtcNow;
+
+        // A table being built meanwhile may have asked the running bot while it was still starting, and be printed
+        // just after: only the tables begun after the next one is printed count.
+        static bool IsTable(CapturedLog e) => e.Category == typeof(OrchestratorGrain).FullName && e.Text.StartsWith("Bots: ", StringComparison.Ordinal);
+        var pollSeen = DateTimeOffset.UtcNow;
+        var runningSince = (await fixture.Logs.WaitForAsync(e => e.Time > pollSeen && IsTable(e), count: 1, "a status table", Timeout))[0].Time;
 
         // Two consecutive tables that list the rejected bot (failed, or restarting when a reload just revived it).
         var tables = await fixture.Logs.WaitForAsync(
-            e => e.Time > runningSince && e.Category == typeof(OrchestratorGrain).FullName && e.Text.StartsWith("Bots: ", StringComparison.Ordinal) && e.Text.Contains(rejected.Slug, StringComparison.Ordinal),
+            e => e.Time > runningSince && IsTable(e) && e.Text.Contains(rejected.Slug, StringComparison.Ordinal),
             count: 2,
             "two status tables listing the rejected bot",
             Timeout);
@@ -71,7 +75,7 @@ public sealed class CadenceTests(CadenceFixture fixture) : IClassFixture<Cadence
         var asked = fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), running.Uuid);
         var askedRejected = fixture.Calls.Of(nameof(IBotGrain.GetStatusAsync), rejected.Uuid);
         await fixture.Logs.WaitForAsync(
-            e => e.Time > tables[1].Time && e.Text.StartsWith("Bots: ", StringComparison.Ordinal),
+            e => e.Time > tables[1].Time && IsTable(e),
             count: 2,
             "two more status tables",
             Timeout);
