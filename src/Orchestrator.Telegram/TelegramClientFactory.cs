@@ -118,7 +118,6 @@ public sealed class TelegramClientFactory : IDisposable
 
             base.Dispose(disposing);
         }
-
     }
 
     private static bool IsPoll(Uri? uri) => uri is not null && uri.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal);

@@ -328,14 +328,14 @@ public sealed partial class BotGrain(
         if (initialDelay > TimeSpan.Zero)
         {
             _nextRestartAt = time.GetUtcNow() + initialDelay;
-            if (!await DelayAsync(run, initialDelay, stopping))
+            if (!await DelayAsync(initialDelay, stopping))
             {
                 return;
             }
         }
 
         // Wait for this silo's next start slot (BOT_START_RATE) before the first Telegram call, i.e. the TLS handshake.
-        if (pacer.NextDelay() is { } slot && slot > TimeSpan.Zero && !await DelayAsync(run, slot, stopping))
+        if (pacer.NextDelay() is { } slot && slot > TimeSpan.Zero && !await DelayAsync(slot, stopping))
         {
             return;
         }
@@ -360,7 +360,7 @@ public sealed partial class BotGrain(
                 LogStarted(logger, ReplicaUuid, me.Username);
                 if (firstStart && _options.FirstPollJitter > TimeSpan.Zero)
                 {
-                    await DelayAsync(run, _options.FirstPollJitter * Random.Shared.NextDouble(), stopping);
+                    await DelayAsync(_options.FirstPollJitter * Random.Shared.NextDouble(), stopping);
                 }
 
                 firstStart = false;
@@ -383,7 +383,7 @@ public sealed partial class BotGrain(
                 var delay = RecordTransient("start", ex, ++transientAttempts);
                 LogStartRetry(logger, ReplicaUuid, Describe(ex), delay);
                 _nextRestartAt = time.GetUtcNow() + delay;
-                if (!await DelayAsync(run, delay, stopping))
+                if (!await DelayAsync(delay, stopping))
                 {
                     return;
                 }
@@ -404,7 +404,7 @@ public sealed partial class BotGrain(
                 var delay = Backoff.RestartDelay(State.ConsecutiveFailures, _options.HealthCheckInterval, _options.RestartBackoffCap);
                 _nextRestartAt = time.GetUtcNow() + delay;
                 _ = SaveStateAsync();
-                if (!await DelayAsync(run, delay, stopping))
+                if (!await DelayAsync(delay, stopping))
                 {
                     return;
                 }
@@ -443,16 +443,14 @@ public sealed partial class BotGrain(
                 var delay = Backoff.ConflictDelay(_options.ConflictDelay, Random.Shared.NextDouble());
                 LogConflict(logger, ReplicaUuid, State.Conflicts, delay);
                 _ = SaveStateAsync();
-                ExpectActivityWithin(delay);
-                await Task.Delay(delay, time, stopping);
+                await DelayAsync(delay, stopping); // a stop ends the loop at the top
                 continue;
             }
             catch (Exception ex) when (IsTransient(ex))
             {
                 var delay = RecordTransient("getUpdates", ex, ++transientAttempts);
                 LogPollRetry(logger, ReplicaUuid, Describe(ex), delay);
-                ExpectActivityWithin(delay);
-                await Task.Delay(delay, time, stopping);
+                await DelayAsync(delay, stopping); // a stop ends the loop at the top
                 continue;
             }
 
@@ -634,7 +632,7 @@ public sealed partial class BotGrain(
     private void ExpectActivityWithin(TimeSpan within) => _local.ExpectActivityBy(time.GetUtcNow() + within);
 
     /// <summary>Waits, returning false when the run was stopped meanwhile.</summary>
-    private async Task<bool> DelayAsync(BotRun run, TimeSpan delay, CancellationToken stopping)
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
     {
         ExpectActivityWithin(delay);
         try

@@ -161,8 +161,7 @@ public sealed partial class OrchestratorGrain(
     Task IOrchestratorGrain.ReportHostedBotsAsync(HostedBotsReport report)
     {
         _hosted.Record(report, time.GetUtcNow());
-        var snapshot = membership.CurrentSnapshot;
-        if (_hosted.HasReportFromInactive(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active))
+        if (_hosted.HasReportFromInactive(ActiveSilos()))
         {
             // A silo that reported is gone (its survivors report at once when membership says so): sweep now, so
             // its bots move without waiting for the next interval.
@@ -356,10 +355,14 @@ public sealed partial class OrchestratorGrain(
     }
 
     /// <summary>Forgets the reports of silos that left, or that stopped reporting (three intervals).</summary>
-    private void PruneHostedReports()
+    private void PruneHostedReports() =>
+        _hosted.Prune(ActiveSilos(), time.GetUtcNow() - (3 * _botOptions.HealthCheckInterval));
+
+    /// <summary>Whether membership, as this silo sees it now, lists a silo as active.</summary>
+    private Func<SiloAddress, bool> ActiveSilos()
     {
         var snapshot = membership.CurrentSnapshot;
-        _hosted.Prune(silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active, time.GetUtcNow() - (3 * _botOptions.HealthCheckInterval));
+        return silo => snapshot.GetSiloStatus(silo) == SiloStatus.Active;
     }
 
     /// <summary>
