@@ -194,6 +194,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                 loads.Add(summary);
                 var name = $"{kind}, upstream {upstream} ms";
                 var replied = summary["replied"]!.GetValue<int>();
+                Say($"   {replied} replies; Bot API calls per reply: {summary["botApiCallsPerReply"]!.ToJsonString()}");
                 Add(label, "throughput", $"replies/s ({name}; {replied}/{count} answered)", summary["repliesPerSecond"]!.GetValue<double>(), "/s", rate > 0 ? null : 2000, Goal.AtLeast);
                 if (summary["addedMs"] is JsonObject added)
                 {
@@ -446,6 +447,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     private async Task<JsonObject> LoadAsync(int count, double rate, int upstreamMs)
     {
         await PostAsync(_fakes.Control + "/upstream", new { delayMs = upstreamMs });
+        var callsBefore = (await StatsAsync())["calls"]!.DeepClone();
         await PostAsync(_fakes.Control + "/load", new { count, rate });
         var limit = TimeSpan.FromSeconds((rate > 0 ? count / rate : 0) + 60) + options.WaitLimit;
         var started = Stopwatch.GetTimestamp();
@@ -456,6 +458,20 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             summary = (JsonObject)(await _http.GetFromJsonAsync<JsonNode>(_fakes.Control + "/load"))!;
         }
         while (!summary["done"]!.GetValue<bool>() && Stopwatch.GetElapsedTime(started) < limit);
+
+        // Bot API calls per reply during the load, by method: what the replies cost the emulator (and the host).
+        var replied = Math.Max(1, summary["replied"]!.GetValue<int>());
+        var perReply = new JsonObject();
+        foreach (var (method, after) in (JsonObject)(await StatsAsync())["calls"]!)
+        {
+            var delta = after!.GetValue<long>() - (callsBefore[method]?.GetValue<long>() ?? 0);
+            if (delta > 0)
+            {
+                perReply[method] = Math.Round((double)delta / replied, 2);
+            }
+        }
+
+        summary["botApiCallsPerReply"] = perReply;
         return summary;
     }
 
