@@ -69,7 +69,11 @@ public sealed class TelegramClientFactory : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(3),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            AutomaticDecompression = DecompressionMethods.All,
+            // Neither redirects nor compressed bodies: the Bot API answers small JSON in place. Each of the two handlers
+            // adds a state machine to every request, and a long poll keeps its request graph alive (through a GC or
+            // two) for up to the poll timeout: with 10,000 polls that graph is what every collection promotes.
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
             EnableMultipleHttp2Connections = true,
 
             // HTTP/2 multiplexes many bots' long polls on one connection, and cancelling a hung request only resets
