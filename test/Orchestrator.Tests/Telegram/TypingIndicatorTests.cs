@@ -73,10 +73,7 @@ public sealed class TypingIndicatorTests
     [Fact]
     public async Task Disposing_lets_a_chat_action_in_flight_finish_instead_of_cancelling_it()
     {
-        var time = new FakeTimeProvider();
-        var handler = new HeldHandler();
-        var typing = TypingIndicator.Start(Client(handler), 42, null, time, Ct);
-        await handler.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var (typing, handler) = await StartWithActionInFlightAsync(new FakeTimeProvider());
 
         var dispose = typing.DisposeAsync().AsTask();
         Assert.False(dispose.IsCompleted); // waits for the action: no time passed, the grace has not run out
@@ -91,9 +88,7 @@ public sealed class TypingIndicatorTests
     public async Task Disposing_cancels_a_chat_action_still_in_flight_after_the_grace()
     {
         var time = new GraceWatchingTimeProvider();
-        var handler = new HeldHandler();
-        var typing = TypingIndicator.Start(Client(handler), 42, null, time, Ct);
-        await handler.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var (typing, handler) = await StartWithActionInFlightAsync(time);
 
         var dispose = typing.DisposeAsync().AsTask();
         await time.GraceStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
@@ -102,6 +97,15 @@ public sealed class TypingIndicatorTests
         await dispose.WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         Assert.True(handler.CancelledInFlight);
+    }
+
+    /// <summary>Starts an indicator whose first chat action the returned handler holds in flight.</summary>
+    private static async Task<(TypingIndicator Typing, HeldHandler Handler)> StartWithActionInFlightAsync(TimeProvider time)
+    {
+        var handler = new HeldHandler();
+        var typing = TypingIndicator.Start(Client(handler), 42, null, time, Ct);
+        await handler.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        return (typing, handler);
     }
 
     /// <summary>Holds the first request until released (or cancelled) and tells whether it was cancelled.</summary>
