@@ -1,13 +1,18 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Telegram.Bot;
+using Telegram.Bot.Types.Enums;
 
 namespace Orchestrator.Telegram;
 
 /// <summary>
-/// Creates <see cref="ITelegramBotClient"/>s that all share ONE <see cref="HttpClient"/> for thousands of bots, with
-/// two connection pools behind it: one for the long polls and one for every other call (see
-/// <see cref="SplitPoolHandler"/>). The HTTP client has no logging handler: Bot API URLs contain the token.
+/// Creates the Bot API clients of thousands of bots over two shared connection pools: the long polls'
+/// (<see cref="TelegramPoller"/>) and every other call's (<see cref="ITelegramBotClient"/>s sharing ONE
+/// <see cref="HttpClient"/>). Over HTTP/1.1 a long poll holds its connection for up to the poll timeout: with one pool,
+/// a reply found every connection busy with a poll, opened a new one (over TLS, a handshake), and that connection then
+/// went on to carry a long poll, so under load the pool churned thousands of connections a second. Split, the calls'
+/// pool stays small and warm; over HTTP/2 the replies also never wait for a stream slot on a connection full of polls.
+/// Neither pool has a logging handler: Bot API URLs contain the token.
 /// </summary>
 public sealed class TelegramClientFactory : IDisposable
 {
@@ -18,48 +23,71 @@ public sealed class TelegramClientFactory : IDisposable
     internal const int MaxCallConnections = 256;
 
     private readonly HttpClient _httpClient;
+    private readonly HttpMessageInvoker _polls;
     private readonly string _baseUrl;
+    private readonly bool _http2;
 
-    /// <summary>Creates the factory and its shared HTTP client from the options.</summary>
+    /// <summary>Creates the factory and its two connection pools from the options.</summary>
     public TelegramClientFactory(IOptions<TelegramClientOptions> options)
-        : this(options.Value, new SplitPoolHandler(
-            polls: CreateHandler(options.Value, maxConnections: int.MaxValue),
-            calls: CreateHandler(options.Value, MaxCallConnections)))
+        : this(
+            options.Value,
+            polls: new HttpMessageInvoker(CreateHandler(options.Value, maxConnections: int.MaxValue), disposeHandler: true),
+            calls: CreateHandler(options.Value, MaxCallConnections))
     {
     }
 
-    /// <summary>For tests: route every request through <paramref name="handler"/>.</summary>
+    /// <summary>For tests: send every request, long polls and calls, through <paramref name="handler"/>.</summary>
     internal TelegramClientFactory(TelegramClientOptions options, HttpMessageHandler handler)
+        : this(options, polls: new HttpMessageInvoker(handler, disposeHandler: false), calls: handler)
+    {
+    }
+
+    private TelegramClientFactory(TelegramClientOptions options, HttpMessageInvoker polls, HttpMessageHandler calls)
     {
         _baseUrl = options.BaseUrl;
-        HttpMessageHandler pipeline = new CallTimeoutHandler(handler, options.CallTimeout);
+        _http2 = options.UseHttp2;
+        _polls = polls;
+        HttpMessageHandler pipeline = new CallTimeoutHandler(calls, options.CallTimeout);
         if (options.UseHttp2)
         {
             pipeline = new Http2Handler(pipeline);
         }
 
-        // No HttpClient.Timeout: it would arm a timer for every request, long polls included, and thousands of idle
-        // bots keep thousands of polls open. Calls get their timeout from CallTimeoutHandler; a poll is bounded by
-        // its bot's deadline, which the silo's watchdog enforces without a timer per poll.
+        // No HttpClient.Timeout: it would arm a timer for every request. Calls get their timeout from
+        // CallTimeoutHandler; a long poll is bounded by its bot's deadline, which the silo's watchdog enforces without
+        // a timer per poll.
         _httpClient = new HttpClient(pipeline, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The shared HTTP client (configured once; it has no timeout of its own, see <see cref="CallTimeoutHandler"/>).</summary>
+    /// <summary>The calls' shared HTTP client (configured once; it has no timeout of its own, see <see cref="CallTimeoutHandler"/>).</summary>
     public HttpClient HttpClient => _httpClient;
 
     /// <summary>
-    /// A client for one bot. Built-in 429 retries are off (<c>RetryThreshold = 0</c>): the caller owns retries.
-    /// Throws <see cref="ArgumentException"/> ("Bot token invalid", without the token) for a malformed token.
+    /// A client for one bot's calls other than its long polls. Built-in 429 retries are off (<c>RetryThreshold = 0</c>):
+    /// the caller owns retries. Throws <see cref="ArgumentException"/> ("Bot token invalid", without the token) for a
+    /// malformed token.
     /// </summary>
-    public ITelegramBotClient Create(string token)
+    public ITelegramBotClient Create(string token) => new TelegramBotClient(ClientOptions(token), _httpClient);
+
+    /// <summary>
+    /// The long poller of one bot, receiving <paramref name="allowedUpdates"/>. Throws <see cref="ArgumentException"/>
+    /// (without the token) for a malformed token.
+    /// </summary>
+    public TelegramPoller CreatePoller(string token, IEnumerable<UpdateType> allowedUpdates) =>
+        new(_polls, ClientOptions(token).BaseRequestUrl, allowedUpdates, _http2);
+
+    private TelegramBotClientOptions ClientOptions(string token)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
-        var options = new TelegramBotClientOptions(token, _baseUrl) { RetryThreshold = 0 };
-        return new TelegramBotClient(options, _httpClient);
+        return new TelegramBotClientOptions(token, _baseUrl) { RetryThreshold = 0 };
     }
 
     /// <inheritdoc />
-    public void Dispose() => _httpClient.Dispose();
+    public void Dispose()
+    {
+        _httpClient.Dispose();
+        _polls.Dispose();
+    }
 
     private static SocketsHttpHandler CreateHandler(TelegramClientOptions options, int maxConnections)
     {
@@ -98,45 +126,13 @@ public sealed class TelegramClientFactory : IDisposable
     }
 
     /// <summary>
-    /// Sends getUpdates through one connection pool and every other Bot API call through another. Over HTTP/1.1 a long
-    /// poll holds its connection for up to the poll timeout: with one pool, a reply found every connection busy with a
-    /// poll, opened a new one (over TLS, a handshake), and that connection then went on to carry a long poll, so under
-    /// load the pool churned thousands of connections a second. Split, the calls' pool stays small and warm; over
-    /// HTTP/2 the replies also never wait for a stream slot on a connection full of polls.
-    /// </summary>
-    private sealed class SplitPoolHandler(HttpMessageHandler polls, HttpMessageHandler calls) : HttpMessageHandler
-    {
-        private readonly HttpMessageInvoker _polls = new(polls);
-        private readonly HttpMessageInvoker _calls = new(calls);
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            (IsPoll(request.RequestUri) ? _polls : _calls).SendAsync(request, cancellationToken);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _polls.Dispose();
-                _calls.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
-    private static bool IsPoll(Uri? uri) => uri is not null && uri.AbsolutePath.EndsWith("/getUpdates", StringComparison.Ordinal);
-
-    /// <summary>
-    /// Times out every call but getUpdates, the whole exchange including the response body (read here, so the timeout
-    /// covers it), as <see cref="HttpClient.Timeout"/> would: the caller sees a <see cref="TaskCanceledException"/>
-    /// whose token is not its own, which Telegram.Bot reports as "Bot API Request timed out".
+    /// Times out every call, the whole exchange including the response body (read here, so the timeout covers it), as
+    /// <see cref="HttpClient.Timeout"/> would: the caller sees a <see cref="TaskCanceledException"/> whose token is not
+    /// its own, which Telegram.Bot reports as "Bot API Request timed out".
     /// </summary>
     private sealed class CallTimeoutHandler(HttpMessageHandler inner, TimeSpan timeout) : DelegatingHandler(inner)
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            IsPoll(request.RequestUri) ? base.SendAsync(request, cancellationToken) : SendWithTimeoutAsync(request, cancellationToken);
-
-        private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);

@@ -301,7 +301,7 @@ public sealed partial class BotGrain(
     private async Task ConfirmToTelegramAsync(BotRun run)
     {
         var offset = run.ConfirmableOffset;
-        if (run.Client is null || offset <= run.ConfirmedToTelegram || _stale)
+        if (run.Poller is null || offset <= run.ConfirmedToTelegram || _stale)
         {
             // Nothing new to confirm; or this copy is stale, and its getUpdates would cut the live copy's poll (409).
             return;
@@ -310,7 +310,7 @@ public sealed partial class BotGrain(
         using var deadline = new CancellationTokenSource(_options.GracefulShutdownTimeout + TimeSpan.FromSeconds(1), time);
         try
         {
-            await run.Client.GetUpdates(offset, limit: 1, timeout: 0, allowedUpdates: AllowedUpdates, cancellationToken: deadline.Token);
+            await run.Poller.GetUpdatesAsync(offset, limit: 1, timeout: 0, deadline.Token);
             run.ConfirmedToTelegram = offset;
         }
         catch (Exception ex) when (ex is RequestException or OperationCanceledException)
@@ -349,6 +349,7 @@ public sealed partial class BotGrain(
             try
             {
                 var client = run.Client ??= telegram.Create(run.Definition.Token);
+                var poller = run.Poller ??= telegram.CreatePoller(run.Definition.Token, AllowedUpdates);
                 var me = await client.GetMe(stopping);
                 await client.DeleteWebhook(cancellationToken: stopping);
                 State.BotUsername = me.Username;
@@ -364,7 +365,7 @@ public sealed partial class BotGrain(
                 }
 
                 firstStart = false;
-                await PollAsync(run, client, stopping);
+                await PollAsync(run, poller, stopping);
                 return;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -413,7 +414,7 @@ public sealed partial class BotGrain(
     }
 
     /// <summary>Polls until stopped. Transient errors are retried here; anything else escapes as a crash of the loop.</summary>
-    private async Task PollAsync(BotRun run, ITelegramBotClient client, CancellationToken stopping)
+    private async Task PollAsync(BotRun run, TelegramPoller poller, CancellationToken stopping)
     {
         var transientAttempts = 0;
         var idleBusyPolls = 0;
@@ -425,7 +426,19 @@ public sealed partial class BotGrain(
             Update[] updates;
             try
             {
-                updates = await GetUpdatesAsync(run, client, offset, timeout: busy ? 0 : _pollTimeoutSeconds);
+                // Cancelled by a stop or once past PollDeadline. No timer per poll: the silo's reporter cancels the
+                // polls past their deadlines in one walk (LocalBots.CancelHungPolls). Awaited here rather than in a
+                // helper: a pending poll's every async frame is kept alive, and copied by each GC, for up to 50 s.
+                var call = run.NextPollCancellation();
+                _local.PollStarted(call, time.GetUtcNow() + PollDeadline);
+                try
+                {
+                    updates = await poller.GetUpdatesAsync(offset, limit: 100, timeout: busy ? 0 : _pollTimeoutSeconds, call.Token);
+                }
+                finally
+                {
+                    _local.PollEnded();
+                }
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
@@ -510,24 +523,6 @@ public sealed partial class BotGrain(
             {
                 AdvanceOffset(run);
             }
-        }
-    }
-
-    /// <summary>
-    /// One getUpdates, cancelled by a stop or once past <see cref="PollDeadline"/>. No timer per poll: the silo's
-    /// reporter cancels the polls past their deadlines in one walk (<see cref="LocalBots.CancelHungPolls"/>).
-    /// </summary>
-    private async Task<Update[]> GetUpdatesAsync(BotRun run, ITelegramBotClient client, int offset, int timeout)
-    {
-        var call = run.NextPollCancellation();
-        _local.PollStarted(call, time.GetUtcNow() + PollDeadline);
-        try
-        {
-            return await client.GetUpdates(offset, limit: 100, timeout: timeout, allowedUpdates: AllowedUpdates, cancellationToken: call.Token);
-        }
-        finally
-        {
-            _local.PollEnded();
         }
     }
 

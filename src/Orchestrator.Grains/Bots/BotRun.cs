@@ -1,4 +1,5 @@
 using Orchestrator.Abstractions;
+using Orchestrator.Telegram;
 using Telegram.Bot;
 
 namespace Orchestrator.Grains.Bots;
@@ -22,6 +23,8 @@ internal sealed class BotRun(BotDefinition definition, int offset) : IDisposable
     private CancellationTokenSource? _poll;
 
     public ITelegramBotClient? Client { get; set; }
+
+    public TelegramPoller? Poller { get; set; }
 
     public IConversation? Conversation { get; set; }
 

@@ -88,6 +88,9 @@ public sealed record ChatActionRecord(long Sequence, long BotId, long ChatId, st
 /// <summary>One Bot API call as received: canonical method name (e.g. "getUpdates") and parsed parameters.</summary>
 public sealed record BotApiCall(long Sequence, DateTimeOffset Time, string Token, string Method, JsonObject Parameters)
 {
+    /// <summary>An integer parameter, sent as a JSON number or as a query or form string, as Telegram reads it.</summary>
+    public long? Long(string name) => BotApiParameters.GetLong(Parameters, name);
+
     /// <summary>Hides the token.</summary>
     public override string ToString() => $"#{Sequence} {Method} {Parameters.ToJsonString()}";
 }

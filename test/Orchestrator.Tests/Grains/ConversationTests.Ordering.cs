@@ -129,7 +129,7 @@ public sealed partial class ConversationTests
         await Telegram.WaitForConfirmedAsync(bot.Token, later.UpdateId, Timeout);
         Assert.Contains(
             Telegram.Calls(bot.Token),
-            c => c.Sequence > beforeRestart && c.Method == "getUpdates" && c.Parameters["offset"]?.GetValue<int>() is { } offset && offset <= later.UpdateId && offset > 0);
+            c => c.Sequence > beforeRestart && c.Method == "getUpdates" && c.Long("offset") is { } offset && offset <= later.UpdateId && offset > 0);
         var sent = Telegram.SentMessages(bot.Token);
         Assert.Single(sent, m => m.ChatId == TelegramUser.Alice.Id);
         Assert.Single(sent, m => m.ChatId == TelegramUser.Bob.Id);

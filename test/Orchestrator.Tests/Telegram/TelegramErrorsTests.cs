@@ -5,6 +5,7 @@ using Orchestrator.Telegram;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
 
 namespace Orchestrator.Tests.Telegram;
 
@@ -159,7 +160,7 @@ public sealed class TelegramClientFactoryTests
         using var factory = new TelegramClientFactory(options, handler);
         var client = factory.Create(Tg.Token);
 
-        var poll = client.GetUpdates(timeout: 50, cancellationToken: Ct);
+        var poll = factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct);
         var error = await Assert.ThrowsAsync<RequestException>(() => client.SendMessage(1, "hi", cancellationToken: Ct));
 
         Assert.Contains("timed out", error.Message, StringComparison.Ordinal);

@@ -4,8 +4,8 @@ using Orchestrator.Fakes;
 using Orchestrator.Fakes.Telegram;
 using Orchestrator.Telegram;
 using Orchestrator.Tests.Infrastructure;
-using Telegram.Bot;
 using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types.Enums;
 
 namespace Orchestrator.Tests.Telegram;
 
@@ -35,7 +35,7 @@ public sealed class TelegramHttp2Tests
             Http2KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
         }));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var poller = PollForeverAsync(factory.Create(Token), stop.Token);
+        var polling = PollForeverAsync(factory.CreatePoller(Token, [UpdateType.Message]), stop.Token);
         try
         {
             await telegram.WaitForPendingPollAsync(Token, cancellationToken: Ct);
@@ -57,13 +57,13 @@ public sealed class TelegramHttp2Tests
         finally
         {
             await stop.CancelAsync();
-            await poller.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            await polling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             File.Delete(certificateFile);
         }
     }
 
     /// <summary>Long polls like the bot loop: each bounded by a deadline, any failure retried at once.</summary>
-    private static async Task PollForeverAsync(ITelegramBotClient client, CancellationToken stop)
+    private static async Task PollForeverAsync(TelegramPoller poller, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -71,7 +71,7 @@ public sealed class TelegramHttp2Tests
             call.CancelAfter(PollDeadline);
             try
             {
-                await client.GetUpdates(timeout: 30, cancellationToken: call.Token);
+                await poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 30, call.Token);
             }
             catch (OperationCanceledException) when (!stop.IsCancellationRequested)
             {

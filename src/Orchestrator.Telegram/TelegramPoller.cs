@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace Orchestrator.Telegram;
+
+/// <summary>
+/// One bot's getUpdates, the lean way: a GET whose parameters are in the query of a URI that is built once per offset,
+/// sent straight to the long polls' connection pool. Ten thousand idle bots keep ten thousand polls pending, and every
+/// object a pending poll holds is copied by each garbage collection that finds it young; through
+/// <see cref="TelegramBotClient"/> and <see cref="HttpClient"/> a poll also held a JSON request body, its headers, two
+/// linked cancellation sources and three more async state machines, about 40 % of its graph.
+/// <para>
+/// Failures are Telegram.Bot's: an <see cref="ApiRequestException"/> (with <c>ErrorCode</c> and <c>Parameters</c>) when
+/// Telegram answered with an error, a <see cref="RequestException"/> for transport trouble or a body that is not a Bot
+/// API answer, and an <see cref="OperationCanceledException"/> when the caller's token was cancelled. No message
+/// carries the URI, which holds the token.
+/// </para>
+/// </summary>
+public sealed class TelegramPoller
+{
+    private readonly HttpMessageInvoker _invoker;
+    private readonly string _prefix;
+    private readonly bool _http2;
+    private Query? _last;
+
+    /// <param name="invoker">The long polls' connection pool.</param>
+    /// <param name="botRequestUrl">The bot's Bot API URL, <c>{base}/bot{token}</c>.</param>
+    /// <param name="allowedUpdates">The update types to receive.</param>
+    /// <param name="http2">Ask for HTTP/2, accepting HTTP/1.1.</param>
+    internal TelegramPoller(HttpMessageInvoker invoker, string botRequestUrl, IEnumerable<UpdateType> allowedUpdates, bool http2)
+    {
+        _invoker = invoker;
+        _http2 = http2;
+        var allowed = Uri.EscapeDataString(JsonSerializer.Serialize(allowedUpdates, JsonBotAPI.Options));
+        _prefix = $"{botRequestUrl}/getUpdates?allowed_updates={allowed}";
+    }
+
+    /// <summary>
+    /// getUpdates: the updates from <paramref name="offset"/> on (which also confirms those below it), at most
+    /// <paramref name="limit"/>, waiting up to <paramref name="timeout"/> seconds for one to arrive.
+    /// </summary>
+    public async Task<Update[]> GetUpdatesAsync(int offset, int limit, int timeout, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, UriFor(offset, limit, timeout));
+        if (_http2)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw new RequestException($"Bot API Service Failure: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+
+        using (response)
+        {
+            Answer? answer;
+            try
+            {
+                answer = await response.Content.ReadFromJsonAsync<Answer>(JsonBotAPI.Options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                throw new RequestException("There was an exception during deserialization of the response", response.StatusCode, ex);
+            }
+
+            return answer switch
+            {
+                { Ok: true, Result: { } updates } when response.StatusCode == HttpStatusCode.OK => updates,
+                { Ok: false, ErrorCode: not 0, Description: { } description } when response.StatusCode != HttpStatusCode.OK =>
+                    throw new ApiRequestException(description, answer.ErrorCode, answer.Parameters),
+                _ => throw new RequestException("Required properties not found in response", response.StatusCode),
+            };
+        }
+    }
+
+    /// <summary>The URI of the last query, reused while it repeats (an idle bot polls with one offset for hours).</summary>
+    private Uri UriFor(int offset, int limit, int timeout)
+    {
+        var last = _last;
+        if (last is null || last.Offset != offset || last.Limit != limit || last.Timeout != timeout)
+        {
+            var uri = new Uri(string.Create(CultureInfo.InvariantCulture, $"{_prefix}&offset={offset}&limit={limit}&timeout={timeout}"));
+            _last = last = new Query(offset, limit, timeout, uri);
+        }
+
+        return last.Uri;
+    }
+
+    private sealed record Query(int Offset, int Limit, int Timeout, Uri Uri);
+
+    /// <summary>The Bot API envelope: <c>{"ok":true,"result":[…]}</c> or <c>{"ok":false,"error_code":…,"description":…}</c>.</summary>
+    private sealed class Answer
+    {
+        public bool Ok { get; init; }
+
+        public Update[]? Result { get; init; }
+
+        public int ErrorCode { get; init; }
+
+        public string? Description { get; init; }
+
+        public ResponseParameters? Parameters { get; init; }
+    }
+}
