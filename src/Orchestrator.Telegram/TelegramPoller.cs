@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -24,10 +23,15 @@ namespace Orchestrator.Telegram;
 /// </summary>
 public sealed class TelegramPoller
 {
+    /// <summary>Telegram's default and maximum <c>limit</c>: not sent.</summary>
+    private const int DefaultLimit = 100;
+
     private readonly HttpMessageInvoker _invoker;
     private readonly string _prefix;
+    private readonly string _allowedUpdates;
     private readonly bool _http2;
     private Query? _last;
+    private volatile bool _allowedUpdatesSet;
 
     /// <param name="invoker">The long polls' connection pool.</param>
     /// <param name="botRequestUrl">The bot's Bot API URL, <c>{base}/bot{token}</c>.</param>
@@ -37,8 +41,8 @@ public sealed class TelegramPoller
     {
         _invoker = invoker;
         _http2 = http2;
-        var allowed = Uri.EscapeDataString(JsonSerializer.Serialize(allowedUpdates, JsonBotAPI.Options));
-        _prefix = $"{botRequestUrl}/getUpdates?allowed_updates={allowed}";
+        _allowedUpdates = "&allowed_updates=" + Uri.EscapeDataString(JsonSerializer.Serialize(allowedUpdates, JsonBotAPI.Options));
+        _prefix = $"{botRequestUrl}/getUpdates?";
     }
 
     /// <summary>
@@ -73,7 +77,9 @@ public sealed class TelegramPoller
             Answer? answer;
             try
             {
-                answer = await response.Content.ReadFromJsonAsync<Answer>(JsonBotAPI.Options, cancellationToken).ConfigureAwait(false);
+                // The Bot API answers UTF-8 JSON: read it as such, without parsing Content-Type for a charset.
+                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                answer = await JsonSerializer.DeserializeAsync<Answer>(body, JsonBotAPI.Options, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -86,7 +92,7 @@ public sealed class TelegramPoller
 
             return answer switch
             {
-                { Ok: true, Result: { } updates } when response.StatusCode == HttpStatusCode.OK => updates,
+                { Ok: true, Result: { } updates } when response.StatusCode == HttpStatusCode.OK => Received(updates),
                 { Ok: false, ErrorCode: not 0, Description: { } description } when response.StatusCode != HttpStatusCode.OK =>
                     throw new ApiRequestException(description, answer.ErrorCode, answer.Parameters),
                 _ => throw new RequestException("Required properties not found in response", response.StatusCode),
@@ -94,20 +100,34 @@ public sealed class TelegramPoller
         }
     }
 
-    /// <summary>The URI of the last query, reused while it repeats (an idle bot polls with one offset for hours).</summary>
+    private Update[] Received(Update[] updates)
+    {
+        _allowedUpdatesSet = true;
+        return updates;
+    }
+
+    /// <summary>
+    /// The URI of the last query, reused while it repeats (an idle bot polls with one offset for hours). As short as
+    /// it can be, since every pending poll holds it: no default <c>limit</c>, and <c>allowed_updates</c> only until
+    /// Telegram has answered once, as Telegram keeps the last setting for polls that omit it.
+    /// </summary>
     private Uri UriFor(int offset, int limit, int timeout)
     {
         var last = _last;
-        if (last is null || last.Offset != offset || last.Limit != limit || last.Timeout != timeout)
+        var allowedUpdates = !_allowedUpdatesSet;
+        if (last is null || last.Offset != offset || last.Limit != limit || last.Timeout != timeout || last.AllowedUpdates != allowedUpdates)
         {
-            var uri = new Uri(string.Create(CultureInfo.InvariantCulture, $"{_prefix}&offset={offset}&limit={limit}&timeout={timeout}"));
-            _last = last = new Query(offset, limit, timeout, uri);
+            var query = limit == DefaultLimit
+                ? string.Create(CultureInfo.InvariantCulture, $"{_prefix}offset={offset}&timeout={timeout}")
+                : string.Create(CultureInfo.InvariantCulture, $"{_prefix}offset={offset}&timeout={timeout}&limit={limit}");
+            var uri = new Uri(allowedUpdates ? query + _allowedUpdates : query);
+            _last = last = new Query(offset, limit, timeout, allowedUpdates, uri);
         }
 
         return last.Uri;
     }
 
-    private sealed record Query(int Offset, int Limit, int Timeout, Uri Uri);
+    private sealed record Query(int Offset, int Limit, int Timeout, bool AllowedUpdates, Uri Uri);
 
     /// <summary>The Bot API envelope: <c>{"ok":true,"result":[…]}</c> or <c>{"ok":false,"error_code":…,"description":…}</c>.</summary>
     private sealed class Answer

@@ -32,7 +32,24 @@ public sealed class TelegramPollerTests
         Assert.Equal(string.Empty, sent.Body);
         Assert.Equal("/bot1001:test-token-secret/getUpdates", sent.Uri.AbsolutePath);
         var query = HttpUtility.ParseQueryString(sent.Uri.Query);
-        Assert.Equal(("7", "100", "50", """["message"]"""), (query["offset"], query["limit"], query["timeout"], query["allowed_updates"]));
+        Assert.Equal(("7", "50", """["message"]"""), (query["offset"], query["timeout"], query["allowed_updates"]));
+        Assert.Null(query["limit"]); // Telegram's default, 100
+    }
+
+    [Fact]
+    public async Task Allowed_updates_are_sent_until_telegram_answered_once_then_left_to_telegram_which_keeps_them()
+    {
+        var handler = new StubHttpHandler((_, index) => index == 0 ? Tg.Error(502, "Bad Gateway") : Tg.Ok("[]"));
+        using var factory = Factory(handler);
+        var poller = factory.CreatePoller(Tg.Token, [UpdateType.Message]);
+
+        await Assert.ThrowsAsync<ApiRequestException>(() => poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct));
+        await poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct);
+        await poller.GetUpdatesAsync(offset: 0, limit: 1, timeout: 0, Ct);
+
+        var queries = handler.Sent.Select(r => HttpUtility.ParseQueryString(r.Uri.Query)).ToList();
+        Assert.Equal([@"[""message""]", @"[""message""]", null], queries.Select(q => q["allowed_updates"]));
+        Assert.Equal("1", queries[2]["limit"]);
     }
 
     [Fact]
@@ -42,16 +59,17 @@ public sealed class TelegramPollerTests
         using var factory = Factory(handler);
         var poller = factory.CreatePoller(Tg.Token, [UpdateType.Message]);
 
+        await poller.GetUpdatesAsync(offset: 3, limit: 100, timeout: 50, Ct); // with allowed_updates
         await poller.GetUpdatesAsync(offset: 3, limit: 100, timeout: 50, Ct);
         await poller.GetUpdatesAsync(offset: 3, limit: 100, timeout: 50, Ct);
         await poller.GetUpdatesAsync(offset: 4, limit: 100, timeout: 50, Ct);
         await poller.GetUpdatesAsync(offset: 4, limit: 100, timeout: 0, Ct);
 
         var uris = handler.Sent.Select(r => r.Uri).ToList();
-        Assert.Same(uris[0], uris[1]);
-        Assert.NotSame(uris[1], uris[2]);
-        Assert.Contains("offset=4", uris[2].Query, StringComparison.Ordinal);
-        Assert.Contains("timeout=0", uris[3].Query, StringComparison.Ordinal);
+        Assert.Same(uris[1], uris[2]);
+        Assert.NotSame(uris[2], uris[3]);
+        Assert.Contains("offset=4", uris[3].Query, StringComparison.Ordinal);
+        Assert.Contains("timeout=0", uris[4].Query, StringComparison.Ordinal);
     }
 
     public static TheoryData<int, string, string?> TelegramErrors => new()
