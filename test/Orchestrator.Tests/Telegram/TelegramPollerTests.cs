@@ -43,7 +43,7 @@ public sealed class TelegramPollerTests
         using var factory = Factory(handler);
         var poller = factory.CreatePoller(Tg.Token, [UpdateType.Message]);
 
-        await Assert.ThrowsAsync<ApiRequestException>(() => poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct));
+        await Assert.ThrowsAsync<ApiRequestException>(() => poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct).AsTask());
         await poller.GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct);
         await poller.GetUpdatesAsync(offset: 0, limit: 1, timeout: 0, Ct);
 
@@ -89,7 +89,7 @@ public sealed class TelegramPollerTests
         using var factory = Factory(handler);
 
         var fromPoller = await Assert.ThrowsAsync<ApiRequestException>(
-            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct));
+            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct).AsTask());
         var fromClient = await Assert.ThrowsAsync<ApiRequestException>(() => factory.Create(Tg.Token).GetUpdates(cancellationToken: Ct));
 
         Assert.Equal((code, description), (fromPoller.ErrorCode, fromPoller.Message));
@@ -107,7 +107,7 @@ public sealed class TelegramPollerTests
         using var factory = Factory(handler);
 
         var exception = await Assert.ThrowsAsync<RequestException>(
-            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct));
+            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct).AsTask());
 
         var error = Orchestrator.Telegram.TelegramErrors.Classify(exception);
         Assert.Equal(TelegramErrorKind.Transport, error.Kind);
@@ -122,7 +122,7 @@ public sealed class TelegramPollerTests
         using var factory = Factory(handler);
 
         var exception = await Assert.ThrowsAsync<RequestException>(
-            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct));
+            () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct).AsTask());
 
         Assert.Equal(TelegramErrorKind.Transport, Orchestrator.Telegram.TelegramErrors.Classify(exception).Kind);
         Assert.DoesNotContain("test-token-secret", exception.ToString(), StringComparison.Ordinal);
@@ -137,7 +137,7 @@ public sealed class TelegramPollerTests
         var poll = factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, cancel.Token);
         await cancel.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => poll);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => poll.AsTask());
     }
 
     [Fact]
