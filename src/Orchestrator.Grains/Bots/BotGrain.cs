@@ -160,8 +160,17 @@ public sealed partial class BotGrain(
     {
         if (State.Definition != expected)
         {
-            // The supervisor's desired set is the truth: this activation lost or never got the definition.
-            LogAdopting(logger, ReplicaUuid);
+            // The supervisor's desired set is the truth: this activation lost or never got the definition. Never got
+            // it is routine: at start the sweep reaches bots before the first reload's pages do.
+            if (State.Definition is null)
+            {
+                LogAdoptingFirst(logger, ReplicaUuid);
+            }
+            else
+            {
+                LogAdopting(logger, ReplicaUuid);
+            }
+
             await ((IBotGrain)this).ApplyAsync(expected);
         }
         else if (_local.NeedsCheck(time.GetUtcNow(), _options.HealthCheckInterval))
@@ -715,6 +724,9 @@ public sealed partial class BotGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} did not run its desired definition; adopting it")]
     private static partial void LogAdopting(ILogger logger, string replicaUuid);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bot {ReplicaUuid} had no definition yet; the health sweep applied the desired one")]
+    private static partial void LogAdoptingFirst(ILogger logger, string replicaUuid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid}: loop died or hangs; replacing it ({Failures} consecutive failures)")]
     private static partial void LogReplacingLoop(ILogger logger, string replicaUuid, int failures);
