@@ -39,7 +39,18 @@ public sealed class ConfigurationValidationTests
         Assert.False(options.IsCluster);
         Assert.True(options.TelegramHttp2);
         Assert.Equal(2000, options.EffectiveBotStartRate);
+        Assert.Equal(1024, options.SensayMaxConcurrency);
         Assert.True(options.DashboardEnabled);
+    }
+
+    [Fact]
+    public void The_sensay_concurrency_is_read()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SENSAY_MAX_CONCURRENCY"] = "64",
+        }).Build();
+        Assert.Equal(64, ServiceSettingsBinder.Bind(configuration).SensayMaxConcurrency);
     }
 
     [Theory]
@@ -77,6 +88,8 @@ public sealed class ConfigurationValidationTests
     [InlineData("DIAGNOSTICS_ENDPOINTS", "on", "true or false")]
     [InlineData("BOT_START_RATE", "-1", "from 0 to 100000")]
     [InlineData("BOT_START_RATE", "fast", "whole number")]
+    [InlineData("SENSAY_MAX_CONCURRENCY", "0", "from 1 to 100000")]
+    [InlineData("SENSAY_MAX_CONCURRENCY", "lots", "whole number")]
     [InlineData("BOT_FIRST_POLL_JITTER_MS", "300001", "milliseconds from 0 to 300000")]
     [InlineData("TELEGRAM_CA_CERT_FILE", "/nonexistent/emulator.crt", "does not exist")]
     [InlineData("TELEGRAM_API_URL", "api.telegram.org", "http:// or https:// URL")]

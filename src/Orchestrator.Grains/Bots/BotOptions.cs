@@ -57,4 +57,13 @@ public sealed class BotOptions
 
     /// <summary>Attempts at handling one update before it is skipped as undeliverable (default 3).</summary>
     public int MaxHandlingAttempts { get; set; } = 3;
+
+    /// <summary>The default of <see cref="MaxConcurrentCompletions"/>.</summary>
+    public const int DefaultMaxConcurrentCompletions = 1024;
+
+    /// <summary>
+    /// Sensay completions in flight at once on one silo, across all its bots (<c>SENSAY_MAX_CONCURRENCY</c>, default
+    /// 1,024). See <see cref="Conversations.UpstreamLimiter"/>.
+    /// </summary>
+    public int MaxConcurrentCompletions { get; set; } = DefaultMaxConcurrentCompletions;
 }

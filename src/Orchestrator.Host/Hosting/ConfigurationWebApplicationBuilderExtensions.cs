@@ -55,6 +55,7 @@ public static class ConfigurationWebApplicationBuilderExtensions
             bot.MaxFailedRestarts = o.MaxFailedRestarts;
             bot.StartRate = o.EffectiveBotStartRate;
             bot.FirstPollJitter = o.BotFirstPollJitter;
+            bot.MaxConcurrentCompletions = o.SensayMaxConcurrency;
         });
         services.AddOptions<TelegramClientOptions>().Configure<IOptions<ServiceSettings>>((telegram, settings) =>
         {

@@ -14,6 +14,7 @@ public static class EnvVars
     public const string TelegramCaCertFile = "TELEGRAM_CA_CERT_FILE";
     public const string BotStartRate = "BOT_START_RATE";
     public const string BotFirstPollJitterMs = "BOT_FIRST_POLL_JITTER_MS";
+    public const string SensayMaxConcurrency = "SENSAY_MAX_CONCURRENCY";
     public const string DiagnosticsEndpoints = "DIAGNOSTICS_ENDPOINTS";
     public const string DashboardEnabled = "DASHBOARD_ENABLED";
     public const string HttpPort = "HTTP_PORT";

@@ -57,6 +57,12 @@ public sealed class ServiceSettings
     public TimeSpan BotFirstPollJitter { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// <c>SENSAY_MAX_CONCURRENCY</c>: completions in flight at once on one silo, across all its bots, 1..100000
+    /// (default 1,024); past it replies wait for a slot. Replies per second are at most this over the completion time.
+    /// </summary>
+    public int SensayMaxConcurrency { get; set; } = Orchestrator.Grains.Bots.BotOptions.DefaultMaxConcurrentCompletions;
+
+    /// <summary>
     /// <c>DASHBOARD_ENABLED</c>: serve the Orleans Dashboard at <c>/dashboard</c>. Default true. Its per-second
     /// statistics cost a few tenths of a percent of a core and ~60 MiB at 10,000 bots on one silo (measured: 4.7 % idle
     /// without it, 4.9-5.2 % with it), so a dense fleet may turn it off and watch <c>/metrics</c> instead.

@@ -78,6 +78,7 @@ public static class ServiceSettingsBinder
         options.TelegramCaCertFile = reader.Get(EnvVars.TelegramCaCertFile)?.Trim();
         options.BotStartRate = reader.Int(EnvVars.BotStartRate, 0, 100_000, "a rate in bots per second") ?? options.BotStartRate;
         options.BotFirstPollJitter = reader.Milliseconds(EnvVars.BotFirstPollJitterMs, 0, 300_000) ?? options.BotFirstPollJitter;
+        options.SensayMaxConcurrency = reader.Int(EnvVars.SensayMaxConcurrency, 1, 100_000, "a number of completions") ?? options.SensayMaxConcurrency;
         options.DiagnosticsEndpoints = reader.Bool(EnvVars.DiagnosticsEndpoints) ?? options.DiagnosticsEndpoints;
         options.DashboardEnabled = reader.Bool(EnvVars.DashboardEnabled) ?? options.DashboardEnabled;
         options.HttpPort = reader.Int(EnvVars.HttpPort, 1, 65535, "a port") ?? options.HttpPort;
