@@ -44,8 +44,8 @@ public sealed class TelegramClientOptions
     public string? TrustedCertificateFile { get; set; }
 
     /// <summary>
-    /// The timeout of every Bot API call but getUpdates, response body included (default 60 s). A long poll is bounded
-    /// by its bot's deadline instead.
+    /// The timeout of every Bot API call made through a bot's client, response body included (default 60 s). The
+    /// getUpdates of <see cref="TelegramPoller"/> are bounded by their callers' deadlines instead.
     /// </summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
