@@ -161,9 +161,15 @@ public sealed class TelegramClientFactory : IDisposable
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Version = HttpVersion.Version20;
-            request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            AskForHttp2(request);
             return base.SendAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>HTTP/2 for <paramref name="request"/>, or HTTP/1.1 when the server does not offer it (calls and long polls alike).</summary>
+    internal static void AskForHttp2(HttpRequestMessage request)
+    {
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
     }
 }

@@ -63,8 +63,7 @@ public sealed class TelegramPoller
         using var request = new HttpRequestMessage(HttpMethod.Get, UriFor(offset, limit, timeout));
         if (_http2)
         {
-            request.Version = HttpVersion.Version20;
-            request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            TelegramClientFactory.AskForHttp2(request);
         }
 
         HttpResponseMessage response;
