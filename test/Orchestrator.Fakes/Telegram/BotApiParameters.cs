@@ -35,9 +35,14 @@ internal static class BotApiParameters
 
         try
         {
-            if (JsonNode.Parse(buffer.ToArray()) is not JsonObject body)
+            if (JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is not JsonObject body)
             {
                 return null;
+            }
+
+            if (parameters.Count == 0)
+            {
+                return body;
             }
 
             foreach (var (key, value) in body.ToList())

@@ -17,8 +17,8 @@ internal sealed class BotState(string token, long id, string username, string fi
 
     public int NextUpdateId { get; set; } = firstUpdateId;
 
-    /// <summary>Updates not yet confirmed, oldest first.</summary>
-    public List<(int UpdateId, JsonObject Update)> Updates { get; } = [];
+    /// <summary>Updates not yet confirmed, oldest first, serialized once when queued (UTF-8 JSON).</summary>
+    public List<(int UpdateId, byte[] Json)> Updates { get; } = [];
 
     /// <summary>Updates with an id below this were confirmed (or dropped by a negative offset).</summary>
     public int ConfirmedOffset { get; set; }

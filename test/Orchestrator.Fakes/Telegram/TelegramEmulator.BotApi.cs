@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Orchestrator.Fakes.Telegram;
@@ -105,13 +106,14 @@ public sealed partial class TelegramEmulator
         await WriteAsync(context, status, body).ConfigureAwait(false);
     }
 
-    private static async Task WriteAsync(HttpContext context, int status, string body, string contentType = "application/json")
+    private static async Task WriteAsync(HttpContext context, int status, byte[] body, string contentType = "application/json")
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = contentType;
+        context.Response.ContentLength = body.Length;
         try
         {
-            await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -164,7 +166,7 @@ public sealed partial class TelegramEmulator
 
         if (fault.RawBody is { } raw)
         {
-            await WriteAsync(context, fault.StatusCode ?? 502, raw, fault.RawContentType).ConfigureAwait(false);
+            await WriteAsync(context, fault.StatusCode ?? 502, Encoding.UTF8.GetBytes(raw), fault.RawContentType).ConfigureAwait(false);
             return true;
         }
 
@@ -187,7 +189,7 @@ public sealed partial class TelegramEmulator
         return me;
     }
 
-    private async Task<(int Status, string Body)> GetUpdatesAsync(BotState bot, JsonObject parameters, CancellationToken cancellationToken)
+    private async Task<(int Status, byte[] Body)> GetUpdatesAsync(BotState bot, JsonObject parameters, CancellationToken cancellationToken)
     {
         var offset = BotApiParameters.GetLong(parameters, "offset") ?? 0;
         var limit = BotApiParameters.GetInt(parameters, "limit") is { } l and > 0 ? Math.Min(l, 100) : 100;
@@ -212,7 +214,7 @@ public sealed partial class TelegramEmulator
             if (bot.Updates.Count > 0 || timeout == 0)
             {
                 _waiters.Notify();
-                return (200, TelegramJson.Ok(Batch(bot, limit)));
+                return (200, Batch(bot, limit));
             }
 
             poll = new PendingPoll();
@@ -241,7 +243,7 @@ public sealed partial class TelegramEmulator
                 _waiters.Notify();
             }
 
-            return (0, string.Empty);
+            return (0, []);
         }
 
         lock (_sync)
@@ -262,7 +264,7 @@ public sealed partial class TelegramEmulator
                     case PollWake.Revoked:
                         return (401, TelegramJson.Error(401, "Unauthorized"));
                     default:
-                        return (200, TelegramJson.Ok(Batch(bot, limit)));
+                        return (200, Batch(bot, limit));
                 }
             }
             finally
@@ -292,10 +294,9 @@ public sealed partial class TelegramEmulator
         }
     }
 
-    private static JsonArray Batch(BotState bot, int limit) =>
-        [.. bot.Updates.Take(limit).Select(u => u.Update.DeepClone())];
+    private static byte[] Batch(BotState bot, int limit) => TelegramJson.OkArray(bot.Updates.Take(limit).Select(u => u.Json));
 
-    private (int, string) SendMessage(BotState bot, JsonObject parameters)
+    private (int, byte[]) SendMessage(BotState bot, JsonObject parameters)
     {
         var text = BotApiParameters.GetString(parameters, "text") ?? string.Empty;
         if (string.IsNullOrWhiteSpace(text))
@@ -379,11 +380,11 @@ public sealed partial class TelegramEmulator
             }
 
             _options.SentMessageObserver?.Invoke(bot.Token, chatId);
-            return (200, TelegramJson.Ok(message.DeepClone()));
+            return (200, TelegramJson.Ok(message));
         }
     }
 
-    private (int, string) SendChatAction(BotState bot, JsonObject parameters)
+    private (int, byte[]) SendChatAction(BotState bot, JsonObject parameters)
     {
         var action = BotApiParameters.GetString(parameters, "action");
         if (string.IsNullOrEmpty(action))
@@ -415,7 +416,7 @@ public sealed partial class TelegramEmulator
         }
     }
 
-    private (int, string) DeleteWebhook(BotState bot, JsonObject parameters)
+    private (int, byte[]) DeleteWebhook(BotState bot, JsonObject parameters)
     {
         if (BotApiParameters.GetBool(parameters, "drop_pending_updates"))
         {
@@ -433,7 +434,7 @@ public sealed partial class TelegramEmulator
         return (200, TelegramJson.Ok(true));
     }
 
-    private (int, string) GetWebhookInfo(BotState bot)
+    private (int, byte[]) GetWebhookInfo(BotState bot)
     {
         lock (_sync)
         {
@@ -441,7 +442,7 @@ public sealed partial class TelegramEmulator
         }
     }
 
-    private (int, string) GetFile(BotState bot, JsonObject parameters)
+    private (int, byte[]) GetFile(BotState bot, JsonObject parameters)
     {
         var fileId = BotApiParameters.GetString(parameters, "file_id") ?? string.Empty;
         lock (_sync)
@@ -503,7 +504,7 @@ public sealed partial class TelegramEmulator
             : null;
     }
 
-    private (int, string)? CheckThread(ChatState chat, int? threadId) =>
+    private (int, byte[])? CheckThread(ChatState chat, int? threadId) =>
         threadId is { } thread && _options.RequireThreadExists && !chat.Threads.Contains(thread)
             ? (400, TelegramJson.Error(400, "Bad Request: message thread not found"))
             : null;

@@ -211,7 +211,7 @@ public sealed partial class TelegramEmulator
         var updateId = bot.NextUpdateId++;
         if (bot.AllowedUpdates is not { Count: > 0 } allowed || allowed.Contains(kind))
         {
-            bot.Updates.Add((updateId, new JsonObject { ["update_id"] = updateId, [kind] = payload.DeepClone() }));
+            bot.Updates.Add((updateId, SerializeUpdate(updateId, kind, payload)));
         }
 
         var posted = new PostedUpdate(NextSequence(), updateId, messageId, chatId, text, Now);
@@ -224,6 +224,16 @@ public sealed partial class TelegramEmulator
         _waiters.Notify();
         return posted;
     }
+
+    private static byte[] SerializeUpdate(int updateId, string kind, JsonObject payload) =>
+        TelegramJson.ToJsonBytes((updateId, kind, payload), static (writer, update) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("update_id", update.updateId);
+            writer.WritePropertyName(update.kind);
+            update.payload.WriteTo(writer);
+            writer.WriteEndObject();
+        });
 
     private JsonObject TopicRoot(JsonObject chat, int threadId, string name, TelegramUser creator) => new()
     {

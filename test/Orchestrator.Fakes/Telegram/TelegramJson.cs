@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Orchestrator.Fakes.Telegram;
@@ -52,9 +54,60 @@ internal static class TelegramJson
         return json;
     }
 
-    public static string Ok(JsonNode? result) => new JsonObject { ["ok"] = true, ["result"] = result }.ToJsonString();
+    /// <summary><c>{"ok":true,"result":…}</c>. The result is written as it is: it may belong to another node, no copy is made.</summary>
+    public static byte[] Ok(JsonNode? result) => ToJsonBytes(result, static (writer, result) =>
+    {
+        writer.WriteStartObject();
+        writer.WriteBoolean("ok", true);
+        writer.WritePropertyName("result");
+        if (result is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            result.WriteTo(writer);
+        }
 
-    public static string Error(int code, string description, int? retryAfter = null, long? migrateToChatId = null)
+        writer.WriteEndObject();
+    });
+
+    /// <summary><c>{"ok":true,"result":[…]}</c> of values already serialized (queued updates).</summary>
+    public static byte[] OkArray(IEnumerable<byte[]> items) => ToJsonBytes(items, static (writer, items) =>
+    {
+        writer.WriteStartObject();
+        writer.WriteBoolean("ok", true);
+        writer.WriteStartArray("result");
+        foreach (var item in items)
+        {
+            writer.WriteRawValue(item, skipInputValidation: true);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
+    /// <summary>Serializes with this thread's buffer and writer, reused from call to call (the emulator answers thousands of calls a second).</summary>
+    public static byte[] ToJsonBytes<TState>(TState state, Action<Utf8JsonWriter, TState> write) => Write(state, write).WrittenSpan.ToArray();
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private static ArrayBufferWriter<byte> Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        write(writer, state);
+        writer.Flush();
+        return buffer;
+    }
+
+    public static byte[] Error(int code, string description, int? retryAfter = null, long? migrateToChatId = null)
     {
         var json = new JsonObject { ["ok"] = false, ["error_code"] = code, ["description"] = description };
         if (retryAfter is not null || migrateToChatId is not null)
@@ -73,7 +126,7 @@ internal static class TelegramJson
             json["parameters"] = parameters;
         }
 
-        return json.ToJsonString();
+        return JsonSerializer.SerializeToUtf8Bytes(json);
     }
 
     public static string DefaultDescription(int code, int? retryAfter) => code switch
