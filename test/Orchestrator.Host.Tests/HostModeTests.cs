@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Host.Hosting;
 using Orchestrator.Host.Options;
 using Orchestrator.Host.Tests.Infrastructure;
+using Orleans.Storage;
 
 namespace Orchestrator.Host.Tests;
 
@@ -82,6 +83,7 @@ public sealed class HostModeTests
     {
         Assert.Equal(503, ApiExceptionHandler.Classify(new SiloUnavailableException()).Status);
         Assert.Equal(503, ApiExceptionHandler.Classify(new TimeoutException()).Status);
+        Assert.Equal(503, ApiExceptionHandler.Classify(new InconsistentStateException("conflict", "etag-1", "etag-2")).Status);
         var (status, _, detail) = ApiExceptionHandler.Classify(new InvalidOperationException("123:secret-token"));
         Assert.Equal(500, status);
         Assert.DoesNotContain("secret", detail, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Orleans.Runtime.Messaging;
+using Orleans.Storage;
 
 namespace Orchestrator.Host.Hosting;
 
@@ -62,10 +63,14 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         _ => (500, "Internal error", "An unexpected error occurred."),
     };
 
-    /// <summary>True for the failures of a grain call that mean "the cluster (or a silo) is not reachable now".</summary>
+    /// <summary>
+    /// True for the failures of a grain call that mean "the cluster (or a silo) cannot serve this now": unreachable,
+    /// or a state write that met another activation's (a stale duplicate while membership changes; it deactivates).
+    /// </summary>
     internal static bool IsClusterUnavailable(Exception exception) => exception switch
     {
         SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException => true,
+        InconsistentStateException => true,
         AggregateException { InnerExceptions: [var inner] } => IsClusterUnavailable(inner),
         _ => false,
     };

@@ -151,7 +151,7 @@ public sealed class ClusterTests(RedisFixture fixture)
         using (var api = silos[1].CreateClient())
         {
             using var created = await api.PostAsJsonAsync("/bots", new { replicaUUID = revokedUuid, replicaSlug = "restart-revoked", ownerUUID = "owner-0001", token = revokedToken });
-            Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"POST answered {(int)created.StatusCode}");
+            Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"POST answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}\n{scope.Dump()}");
         }
 
         await scope.WaitForStatusAsync(silos[0], e => e.Any(b => b.ReplicaUuid == revokedUuid && b.Status == "failed") && AllRunning(e, [good.ReplicaUuid]), "the good bot running and the revoked one failed");

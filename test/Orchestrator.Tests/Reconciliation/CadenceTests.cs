@@ -4,6 +4,7 @@ using Orchestrator.Abstractions;
 using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Orchestration;
 using Orchestrator.Tests.Infrastructure;
+using Orleans.Storage;
 
 namespace Orchestrator.Tests.Reconciliation;
 
@@ -141,5 +142,33 @@ public sealed class UnconfiguredUpstreamTests(UnconfiguredUpstreamFixture fixtur
         await fixture.Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
         Assert.Equal(getMe, fixture.Telegram.CallCount(bot.Token, "getMe"));
         Assert.Equal(BotStatus.Running, (await fixture.WaitForStatusAsync(bot.ReplicaUuid, BotStatus.Running, Timeout)).Status);
+    }
+
+    [Fact]
+    public async Task An_orchestrator_whose_write_meets_another_activations_fails_the_call_and_gives_way()
+    {
+        var before = ReconciliationClusterFixture.NewDefinition();
+        Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(before));
+
+        // What a duplicate activation does while membership changes: it writes the desired set behind this one's back.
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Orchestrator);
+        var grainId = fixture.Orchestrator.GetGrainId();
+        var stored = new GrainState<DesiredSetState>(new DesiredSetState());
+        await storage.ReadStateAsync(StateNames.DesiredSet, grainId, stored);
+        Assert.NotNull(stored.State);
+        var theirs = ReconciliationClusterFixture.NewDefinition();
+        stored.State.Bots[theirs.ReplicaUuid] = theirs;
+        await storage.WriteStateAsync(StateNames.DesiredSet, grainId, stored);
+
+        var mine = ReconciliationClusterFixture.NewDefinition();
+        await Assert.ThrowsAsync<InconsistentStateException>(() => fixture.Orchestrator.CreateBotAsync(mine));
+
+        // Orleans deactivates an activation whose call threw InconsistentStateException, so the retry the API asks for
+        // (503) reaches a fresh activation that read the stored set: nothing the other activation wrote is lost.
+        Assert.Equal(CreateBotResult.Created, await fixture.Orchestrator.CreateBotAsync(mine));
+        var ids = await fixture.Orchestrator.GetBotIdsAsync();
+        Assert.Contains(before.ReplicaUuid, ids);
+        Assert.Contains(theirs.ReplicaUuid, ids);
+        Assert.Contains(mine.ReplicaUuid, ids);
     }
 }
