@@ -258,7 +258,10 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             return;
         }
 
-        var transport = options.Transports.FirstOrDefault(t => t.StartsWith("tls", StringComparison.Ordinal)) ?? options.Transports[0];
+        // The service's own transport (TLS + HTTP/2) when it is among those asked for; else the first TLS one.
+        var transport = options.Transports.Contains("tls-h2")
+            ? "tls-h2"
+            : options.Transports.FirstOrDefault(t => t.StartsWith("tls", StringComparison.Ordinal)) ?? options.Transports[0];
         foreach (var size in options.Sizes.Where(s => s > 0))
         {
             var label = $"failover {transport} / {size.ToString("N0", CultureInfo.InvariantCulture)} bots, 2 silos";
