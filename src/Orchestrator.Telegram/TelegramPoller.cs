@@ -125,10 +125,10 @@ public sealed class TelegramPoller
         var allowedUpdates = !_allowedUpdatesSet;
         if (last is null || last.Offset != offset || last.Limit != limit || last.Timeout != timeout || last.AllowedUpdates != allowedUpdates)
         {
-            var query = limit == DefaultLimit
-                ? string.Create(CultureInfo.InvariantCulture, $"{_prefix}offset={offset}&timeout={timeout}")
-                : string.Create(CultureInfo.InvariantCulture, $"{_prefix}offset={offset}&timeout={timeout}&limit={limit}");
-            var uri = new Uri(allowedUpdates ? query + _allowedUpdates : query);
+            var limitParameter = limit == DefaultLimit ? null : string.Create(CultureInfo.InvariantCulture, $"&limit={limit}");
+            var uri = new Uri(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{_prefix}offset={offset}&timeout={timeout}{limitParameter}{(allowedUpdates ? _allowedUpdates : null)}"));
             _last = last = new Query(offset, limit, timeout, allowedUpdates, uri);
         }
 

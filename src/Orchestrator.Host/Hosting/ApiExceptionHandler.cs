@@ -69,8 +69,8 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
     /// </summary>
     internal static bool IsClusterUnavailable(Exception exception) => exception switch
     {
-        SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException => true,
-        InconsistentStateException => true,
+        SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
+            or InconsistentStateException => true,
         AggregateException { InnerExceptions: [var inner] } => IsClusterUnavailable(inner),
         _ => false,
     };

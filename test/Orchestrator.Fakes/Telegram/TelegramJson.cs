@@ -55,11 +55,8 @@ internal static class TelegramJson
     }
 
     /// <summary><c>{"ok":true,"result":…}</c>. The result is written as it is: it may belong to another node, no copy is made.</summary>
-    public static byte[] Ok(JsonNode? result) => ToJsonBytes(result, static (writer, result) =>
+    public static byte[] Ok(JsonNode? result) => Ok(result, static (writer, result) =>
     {
-        writer.WriteStartObject();
-        writer.WriteBoolean("ok", true);
-        writer.WritePropertyName("result");
         if (result is null)
         {
             writer.WriteNullValue();
@@ -68,27 +65,19 @@ internal static class TelegramJson
         {
             result.WriteTo(writer);
         }
-
-        writer.WriteEndObject();
     });
 
     /// <summary><c>{"ok":true,"result":[…]}</c> of values already serialized (queued updates).</summary>
-    public static byte[] OkArray(IEnumerable<byte[]> items) => ToJsonBytes(items, static (writer, items) =>
+    public static byte[] OkArray(IEnumerable<byte[]> items) => Ok(items, static (writer, items) =>
     {
-        writer.WriteStartObject();
-        writer.WriteBoolean("ok", true);
-        writer.WriteStartArray("result");
+        writer.WriteStartArray();
         foreach (var item in items)
         {
             writer.WriteRawValue(item, skipInputValidation: true);
         }
 
         writer.WriteEndArray();
-        writer.WriteEndObject();
     });
-
-    /// <summary>Serializes with this thread's buffer and writer, reused from call to call (the emulator answers thousands of calls a second).</summary>
-    public static byte[] ToJsonBytes<TState>(TState state, Action<Utf8JsonWriter, TState> write) => Write(state, write).WrittenSpan.ToArray();
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
@@ -96,7 +85,8 @@ internal static class TelegramJson
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    private static ArrayBufferWriter<byte> Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
+    /// <summary>Serializes with this thread's buffer and writer, reused from call to call (the emulator answers thousands of calls a second).</summary>
+    public static byte[] ToJsonBytes<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
         buffer.ResetWrittenCount();
@@ -104,8 +94,18 @@ internal static class TelegramJson
         writer.Reset(buffer);
         write(writer, state);
         writer.Flush();
-        return buffer;
+        return buffer.WrittenSpan.ToArray();
     }
+
+    private static byte[] Ok<TState>(TState state, Action<Utf8JsonWriter, TState> writeResult) =>
+        ToJsonBytes((state, writeResult), static (writer, envelope) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("ok", true);
+            writer.WritePropertyName("result");
+            envelope.writeResult(writer, envelope.state);
+            writer.WriteEndObject();
+        });
 
     public static byte[] Error(int code, string description, int? retryAfter = null, long? migrateToChatId = null)
     {
