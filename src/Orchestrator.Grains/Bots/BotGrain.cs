@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Abstractions;
+using Orchestrator.Grains.Conversations;
 using Orchestrator.Grains.Telemetry;
 using Orchestrator.Telegram;
 using Orleans.Storage;
@@ -24,15 +25,13 @@ public sealed partial class BotGrain(
     IOptions<BotOptions> botOptions,
     IOptions<TelegramClientOptions> telegramOptions,
     BotStartPacer pacer,
+    UpstreamLimiter upstream,
     LocalBots localBots,
     OrchestratorMetrics metrics,
     TimeProvider time,
     ILogger<BotGrain> logger) : Grain, IBotGrain
 {
     private static readonly UpdateType[] AllowedUpdates = [UpdateType.Message];
-
-    /// <summary>The busy-poll delay doubles at most this many times (to 4 × <see cref="BotOptions.BusyPollDelay"/>).</summary>
-    private const int MaxBusyPollBackoff = 2;
 
     private readonly BotOptions _options = botOptions.Value;
     private readonly int _pollTimeoutSeconds = telegramOptions.Value.PollTimeoutSeconds;
@@ -426,7 +425,7 @@ public sealed partial class BotGrain(
     private async Task PollAsync(BotRun run, TelegramPoller poller, CancellationToken stopping)
     {
         var transientAttempts = 0;
-        var idleBusyPolls = 0;
+        var fruitlessBusyPolls = 0;
         while (true)
         {
             stopping.ThrowIfCancellationRequested();
@@ -509,9 +508,10 @@ public sealed partial class BotGrain(
                 newUpdates = true;
             }
 
-            // Busy polls that only repeat the updates in flight back off (1, 2, 4 × BusyPollDelay): under load, when
-            // every bot has replies queued for the upstream, a poll a second per bot was most of the silo's work.
-            idleBusyPolls = busy && !newUpdates ? Math.Min(idleBusyPolls + 1, MaxBusyPollBackoff) : 0;
+            // Busy polls that only repeat the updates in flight back off (1, 2, 4 × BusyPollDelay), and wait the
+            // longest while the silo's upstream slots are all taken: under load, when every bot has replies queued for
+            // the upstream, a poll a second per bot was most of the silo's work (Backoff.BusyPollDelay).
+            fruitlessBusyPolls = busy && !newUpdates ? Math.Min(fruitlessBusyPolls + 1, Backoff.MaxBusyPollDoublings) : 0;
 
             if (run.InFlight.Count > 0)
             {
@@ -519,7 +519,7 @@ public sealed partial class BotGrain(
                 // once with that update again: wait for a handler to finish (or a short while, to pick up other
                 // chats' messages) before polling, instead of spinning or sending a poll that only repeats it.
                 var progress = run.Progress.Task;
-                var wait = _options.BusyPollDelay * (1 << idleBusyPolls);
+                var wait = Backoff.BusyPollDelay(_options.BusyPollDelay, fruitlessBusyPolls, upstream.Full);
                 ExpectActivityWithin(wait);
                 await Task.WhenAny(progress, Task.Delay(wait, time, stopping));
                 if (progress.IsCompleted)

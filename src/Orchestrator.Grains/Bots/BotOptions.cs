@@ -24,7 +24,8 @@ public sealed class BotOptions
     /// <summary>
     /// While an update is still being handled its offset cannot be confirmed, so Telegram answers every poll at once;
     /// the loop then waits this long (or until a handler finishes) before polling again (default 1 s), doubling up to
-    /// 4 times this while those polls bring nothing new.
+    /// 4 times this while those polls bring nothing new, and 4 times this at once while every upstream slot of the
+    /// silo is taken (<see cref="Backoff.BusyPollDelay"/>).
     /// </summary>
     public TimeSpan BusyPollDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -12,6 +12,12 @@ public sealed class UpstreamLimiter(IOptions<BotOptions> options) : IDisposable
 {
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentCompletions, options.Value.MaxConcurrentCompletions);
 
+    /// <summary>
+    /// Every slot is taken: the silo is answering as fast as its upstream phase allows, and replies that arrive now
+    /// wait for a slot.
+    /// </summary>
+    public bool Full => _slots.CurrentCount == 0;
+
     /// <summary>Waits for a slot; dispose the result to give it back.</summary>
     public async ValueTask<Slot> AcquireAsync(CancellationToken cancellationToken)
     {

@@ -46,4 +46,14 @@ public sealed class BackoffTests
         Assert.Equal(TimeSpan.FromSeconds(2), Backoff.ConflictDelay(TimeSpan.FromSeconds(2), 0));
         Assert.True(Backoff.ConflictDelay(TimeSpan.FromSeconds(2), 0.999) < TimeSpan.FromSeconds(5));
     }
+
+    [Theory]
+    [InlineData(0, false, 1)]
+    [InlineData(1, false, 2)]
+    [InlineData(2, false, 4)]
+    [InlineData(9, false, 4)]
+    [InlineData(0, true, 4)]
+    [InlineData(1, true, 4)]
+    public void Busy_poll_waits_double_with_fruitless_polls_and_are_longest_while_the_upstream_is_full(int fruitlessPolls, bool upstreamFull, int expectedSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), Backoff.BusyPollDelay(TimeSpan.FromSeconds(1), fruitlessPolls, upstreamFull));
 }
