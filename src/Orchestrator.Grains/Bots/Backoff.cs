@@ -3,6 +3,9 @@ namespace Orchestrator.Grains.Bots;
 /// <summary>Delay schedules, as pure functions.</summary>
 public static class Backoff
 {
+    /// <summary>How often the busy-poll delay doubles at most (to 4 × the initial delay).</summary>
+    public const int MaxBusyPollDoublings = 2;
+
     /// <summary>
     /// The delay before restart attempt number <paramref name="failures"/> (1-based): <paramref name="initial"/>,
     /// doubling on each failure, never above <paramref name="cap"/>.
@@ -41,9 +44,6 @@ public static class Backoff
     /// </summary>
     public static TimeSpan BusyPollDelay(TimeSpan initial, int fruitlessPolls, bool upstreamFull) =>
         initial * (1 << (upstreamFull ? MaxBusyPollDoublings : Math.Clamp(fruitlessPolls, 0, MaxBusyPollDoublings)));
-
-    /// <summary>How often the busy-poll delay doubles at most (to 4 × the initial delay).</summary>
-    public const int MaxBusyPollDoublings = 2;
 
     /// <summary>The delay after a 409 (another poller on the token): 1–2.5× <paramref name="minimum"/>, with jitter.</summary>
     public static TimeSpan ConflictDelay(TimeSpan minimum, double random) => minimum * (1 + (1.5 * random));
