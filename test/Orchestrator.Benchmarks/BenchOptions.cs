@@ -48,6 +48,12 @@ public sealed record BenchOptions
     /// <summary>Upstream delays of the throughput runs (default 0 and 200 ms).</summary>
     public IReadOnlyList<int> UpstreamDelaysMs { get; init; } = [0, 200];
 
+    /// <summary>
+    /// Hold the fakes' garbage collections during each load run (default true): they stand in for Telegram and Sensay,
+    /// which do not pause for their clients, and share the host's cores. The run's summary counts any that still happen.
+    /// </summary>
+    public bool HoldEmulatorCollections { get; init; } = true;
+
     /// <summary>Kills in the failover scenario (default 5).</summary>
     public int Kills { get; init; } = 5;
 
@@ -77,6 +83,7 @@ public sealed record BenchOptions
           --messages 0                      burst size (0: 2 x bots, 500..20000)
           --rate 500 --rate-seconds 20      fixed-rate latency runs
           --upstream-ms 0,200               fake Sensay completion delays
+          --emulator-gc hold|collect        hold the fakes' collections during load runs (default hold)
           --kills 5                         failover kills (needs redis-server on PATH)
           --wait-limit 300                  longest single wait, seconds
           --env KEY=VALUE                   extra host environment (repeatable)
@@ -108,6 +115,7 @@ public sealed record BenchOptions
                 "--rate" => options with { FixedRate = Int(Value(), name, 1, 100_000) },
                 "--rate-seconds" => options with { FixedRateDuration = Seconds(Value(), name) },
                 "--upstream-ms" => options with { UpstreamDelaysMs = Ints(Value(), name, 0) },
+                "--emulator-gc" => options with { HoldEmulatorCollections = Value() switch { "hold" => true, "collect" => false, var v => throw new ArgumentException($"--emulator-gc must be hold or collect (got \"{v}\").") } },
                 "--kills" => options with { Kills = Int(Value(), name, 1, 100) },
                 "--wait-limit" => options with { WaitLimit = Seconds(Value(), name) },
                 "--configuration" or "-c" => options with { Configuration = Value() },

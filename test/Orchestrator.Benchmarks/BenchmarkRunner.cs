@@ -19,8 +19,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     /// <summary>
     /// The emulator stands in for Telegram, which does not pause: its own collections must not show up as the service's
     /// latency. Workstation GC with the default gen 0 budget (80 MiB here) stopped it for 110-150 ms every few seconds
-    /// at 500 msg/s; the messages it then injected at once queued in the service. With an 8 MiB gen 0 its pauses are
-    /// 10-30 ms (docs/benchmarks.md).
+    /// at 500 msg/s; with an 8 MiB gen 0 its pauses are 10-30 ms, twice a second. Load runs hold its collections
+    /// altogether (<see cref="BenchOptions.HoldEmulatorCollections"/>); the small gen 0 keeps the rest of a run, starts
+    /// and reloads, free of long pauses (docs/benchmarks.md).
     /// </summary>
     private static readonly Dictionary<string, string?> FakesEnvironment = new()
     {
@@ -209,6 +210,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                 var replied = summary["replied"]!.GetValue<int>();
                 Say($"   {replied} replies; Bot API calls per reply: {summary["botApiCallsPerReply"]!.ToJsonString()}");
                 Add(label, "throughput", $"replies/s ({name}; {replied}/{count} answered)", summary["repliesPerSecond"]!.GetValue<double>(), "/s", rate > 0 ? null : 2000, Goal.AtLeast);
+                Add(label, "throughput", $"fakes' collections during the load ({name})", summary["emulatorCollections"]!.GetValue<int>(), "collections");
                 if (summary["addedMs"] is JsonObject added)
                 {
                     double? target = rate > 0 && Math.Abs(rate - 500) < 0.5 ? 20 : null;
@@ -464,7 +466,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     {
         await PostAsync(_fakes.Control + "/upstream", new { delayMs = upstreamMs });
         var callsBefore = (await StatsAsync())["calls"]!.DeepClone();
-        await PostAsync(_fakes.Control + "/load", new { count, rate });
+        await PostAsync(_fakes.Control + "/load", new { count, rate, holdCollections = options.HoldEmulatorCollections });
         var limit = TimeSpan.FromSeconds((rate > 0 ? count / rate : 0) + 60) + options.WaitLimit;
         var started = Stopwatch.GetTimestamp();
         JsonObject summary;
@@ -474,6 +476,12 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             summary = (JsonObject)(await _http.GetFromJsonAsync<JsonNode>(_fakes.Control + "/load"))!;
         }
         while (!summary["done"]!.GetValue<bool>() && Stopwatch.GetElapsedTime(started) < limit);
+
+        if (!summary["done"]!.GetValue<bool>())
+        {
+            // Gave up: the percentiles of the replies that came.
+            summary = (JsonObject)(await _http.GetFromJsonAsync<JsonNode>(_fakes.Control + "/load?percentiles=true"))!;
+        }
 
         // Bot API calls per reply during the load, by method: what the replies cost the emulator (and the host).
         var replied = Math.Max(1, summary["replied"]!.GetValue<int>());
@@ -545,6 +553,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         ["fixedRate"] = options.FixedRate,
         ["fixedRateSeconds"] = options.FixedRateDuration.TotalSeconds,
         ["upstreamDelaysMs"] = new JsonArray([.. options.UpstreamDelaysMs.Select(s => (JsonNode)s)]),
+        ["fakesCollectionsDuringLoad"] = options.HoldEmulatorCollections ? "held (no-GC region per load run)" : "collect",
         ["kills"] = options.Kills,
         ["hostEnvironment"] = new JsonObject(options.HostEnvironment.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["configuration"] = configuration,

@@ -42,6 +42,10 @@ public sealed class BenchmarkSmokeTests
             var run = results["runs"]![0]!;
             Assert.Equal("tls-h1", run["transport"]!.GetValue<string>());
             Assert.Equal(10, run["throughput"]![0]!["replied"]!.GetValue<int>());
+
+            // The fakes held their collections through the load (a no-GC region), and none happened.
+            Assert.True(run["throughput"]![0]!["emulatorCollectionsHeld"]!.GetValue<bool>());
+            Assert.Equal(0, run["throughput"]![0]!["emulatorCollections"]!.GetValue<int>());
             Assert.Contains("| startup | all polling after process start |", await File.ReadAllTextAsync(markdown, TestContext.Current.CancellationToken), StringComparison.Ordinal);
         }
         finally

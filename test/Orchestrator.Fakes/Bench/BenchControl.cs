@@ -1,6 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
 using Orchestrator.Fakes.Sensay;
 using Orchestrator.Fakes.Telegram;
 
@@ -15,19 +16,31 @@ namespace Orchestrator.Fakes.Bench;
 /// <item><c>POST /upstream {delayMs}</c>: every completion takes this long</item>
 /// <item><c>GET /stats</c>: pending long polls, Bot API calls by method</item>
 /// <item><c>POST /mark</c>, <c>POST /polling {uuids, mark}</c>: how many of these replicas' bots poll again since the mark</item>
-/// <item><c>POST /load {count, rate}</c>, <c>GET /load</c>: user messages spread over the bots, and reply timing</item>
+/// <item><c>POST /load {count, rate, holdCollections}</c>, <c>GET /load[?percentiles=true]</c>: user messages spread over
+/// the bots, and reply timing (percentiles once every reply is in, or when asked)</item>
 /// </list>
+/// <para>
+/// This process stands in for Telegram and Sensay, which do not pause for their clients. With 10,000 long polls pending it
+/// collected every half second at 500 msg/s, 10-30 ms each, and every collection delayed the messages in flight: up to
+/// a third of the orchestrator's measured latency tail was the emulator's own. So a load run may hold this process's
+/// collections (<c>holdCollections</c>, a no-GC region sized for the run after one full collection before it starts),
+/// and its summary says how many collections still happened.
+/// </para>
 /// </summary>
 public sealed class BenchControl : IAsyncDisposable
 {
     private readonly TelegramEmulator _telegram;
     private readonly FakeSensayApi _sensay;
     private readonly Lock _sync = new();
-    private readonly ConcurrentDictionary<(string Token, long ChatId), ConcurrentQueue<PendingReply>> _pending = new();
+    private readonly Lock _pendingSync = new();
+
+    /// <summary>Each chat's unanswered messages, oldest first (a chain through <see cref="PendingReply.Next"/>). Guarded by <see cref="_pendingSync"/>.</summary>
+    private readonly Dictionary<(string Token, long ChatId), PendingReply> _pending = [];
     private BenchReplica[] _replicas = [];
     private Dictionary<string, BenchReplica> _byUuid = new(StringComparer.Ordinal);
     private int _generation;
     private LoadRun? _load;
+    private LoadRun? _holding;
     private WebApplication? _app;
 
     private BenchControl(TelegramEmulator telegram, FakeSensayApi sensay)
@@ -38,6 +51,15 @@ public sealed class BenchControl : IAsyncDisposable
 
     /// <summary>Users each bot hears from (round robin), so no user trips the per-user flood limit and chats run concurrently.</summary>
     public const int UsersPerBot = 64;
+
+    /// <summary>Room a held run leaves per message: this process allocates ~30 KB per reply at 500 msg/s, more in a burst.</summary>
+    private const long HeldBytesPerMessage = 64 * 1024;
+
+    /// <summary>Room a held run leaves besides its messages (the pending polls renewed meanwhile, the driver's requests).</summary>
+    private const long HeldBytesBase = 256L * 1024 * 1024;
+
+    /// <summary>The largest no-GC region asked for.</summary>
+    private const long HeldBytesMax = 4L * 1024 * 1024 * 1024;
 
     /// <summary>The control API's base URL.</summary>
     public Uri BaseUrl { get; private set; } = null!;
@@ -146,14 +168,21 @@ public sealed class BenchControl : IAsyncDisposable
                     return Results.Conflict(new { error = "a load run is still injecting" });
                 }
 
-                _pending.Clear();
+                lock (_pendingSync)
+                {
+                    _pending.Clear();
+                }
+
                 _load = new LoadRun(body.Count, body.Rate);
             }
 
-            _ = Task.Run(() => InjectAsync(_load, bots));
+            var run = _load;
+            _ = Task.Run(() => RunLoadAsync(run, bots, body.HoldCollections));
             return Results.Json(new { started = body.Count });
         });
-        app.MapGet("/load", () => _load is { } run ? Results.Json(run.Summary()) : Results.NotFound(new { error = "no load run yet" }));
+        app.MapGet("/load", (bool? percentiles) => _load is { } run
+            ? Results.Json(run.Summary(percentiles == true))
+            : Results.NotFound(new { error = "no load run yet" }));
     }
 
     private void SetUpstreamDelay(TimeSpan delay)
@@ -174,20 +203,132 @@ public sealed class BenchControl : IAsyncDisposable
     /// <summary>Attributes a completion's time to the oldest unanswered message of its chat (the orchestrator answers a chat in order).</summary>
     private void NoteUpstream(CompletionRequest request, long ticks)
     {
-        if (request.TelegramData?.ChatId is { } chatId
-            && _byUuid.GetValueOrDefault(request.ReplicaUuid) is { } replica
-            && _pending.TryGetValue((replica.Token, chatId), out var queue)
-            && queue.TryPeek(out var head))
+        if (request.TelegramData?.ChatId is { } chatId && _byUuid.GetValueOrDefault(request.ReplicaUuid) is { } replica)
         {
-            Interlocked.Add(ref head.UpstreamTicks, ticks);
+            lock (_pendingSync)
+            {
+                if (_pending.TryGetValue((replica.Token, chatId), out var head))
+                {
+                    head.UpstreamTicks += ticks;
+                }
+            }
         }
     }
 
     private void OnSentMessage(string token, long chatId)
     {
-        if (_pending.TryGetValue((token, chatId), out var queue) && queue.TryDequeue(out var reply))
+        var at = Stopwatch.GetTimestamp();
+        PendingReply? reply;
+        lock (_pendingSync)
         {
-            _load?.Replied(reply, Stopwatch.GetTimestamp());
+            if (!_pending.TryGetValue((token, chatId), out reply))
+            {
+                return;
+            }
+
+            if (reply.Next is { } next)
+            {
+                _pending[(token, chatId)] = next;
+            }
+            else
+            {
+                _pending.Remove((token, chatId));
+            }
+        }
+
+        _load?.Replied(reply, at);
+    }
+
+    private void AddPending((string Token, long ChatId) chat, PendingReply reply)
+    {
+        lock (_pendingSync)
+        {
+            ref var head = ref CollectionsMarshal.GetValueRefOrAddDefault(_pending, chat, out _);
+            if (head is null)
+            {
+                head = reply;
+                return;
+            }
+
+            var tail = head;
+            while (tail.Next is not null)
+            {
+                tail = tail.Next;
+            }
+
+            tail.Next = reply;
+        }
+    }
+
+    /// <summary>Injects the run's messages and, when asked, holds this process's collections until every reply is in.</summary>
+    private async Task RunLoadAsync(LoadRun run, BenchReplica[] bots, bool holdCollections)
+    {
+        if (holdCollections)
+        {
+            HoldCollections(run);
+        }
+
+        run.CountCollections();
+        try
+        {
+            await InjectAsync(run, bots).ConfigureAwait(false);
+
+            // A run whose replies never all come is released when the next one starts, or after this long.
+            await run.Completed.WaitAsync(TimeSpan.FromMinutes(15)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The driver gave up on this run.
+        }
+        finally
+        {
+            ReleaseCollections(run);
+        }
+    }
+
+    private void HoldCollections(LoadRun run)
+    {
+        lock (_sync)
+        {
+            ReleaseCollections(_holding);
+
+            // Start from a compacted heap, so the region's room is the run's alone.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var bytes = Math.Min(HeldBytesMax, HeldBytesBase + (run.Count * HeldBytesPerMessage));
+            try
+            {
+                run.CollectionsHeld = GC.TryStartNoGCRegion(bytes);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // More than the runtime allows in one region: the run goes on with collections.
+            }
+
+            _holding = run.CollectionsHeld ? run : null;
+        }
+    }
+
+    private void ReleaseCollections(LoadRun? run)
+    {
+        lock (_sync)
+        {
+            if (run is null || _holding != run)
+            {
+                return;
+            }
+
+            _holding = null;
+            if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            {
+                try
+                {
+                    GC.EndNoGCRegion();
+                }
+                catch (InvalidOperationException)
+                {
+                    // The run outgrew the region, and the runtime already ended it with a collection (counted in the summary).
+                }
+            }
         }
     }
 
@@ -210,8 +351,7 @@ public sealed class BenchControl : IAsyncDisposable
             var bot = bots[i % bots.Length];
             var userIndex = i / bots.Length % UsersPerBot;
             var user = new TelegramUser(5_000_000 + userIndex, $"User{userIndex}", $"user{userIndex}");
-            var reply = new PendingReply(Stopwatch.GetTimestamp());
-            _pending.GetOrAdd((bot.Token, user.Id), _ => new ConcurrentQueue<PendingReply>()).Enqueue(reply);
+            AddPending((bot.Token, user.Id), new PendingReply(Stopwatch.GetTimestamp()));
             try
             {
                 _telegram.SendPrivateText(bot.Token, $"benchmark message {i.ToString(CultureInfo.InvariantCulture)}", user);
@@ -235,13 +375,17 @@ public sealed class BenchControl : IAsyncDisposable
 
     private sealed record PollingRequest(string[] Uuids, long Mark);
 
-    private sealed record LoadRequest(int Count, double Rate);
+    private sealed record LoadRequest(int Count, double Rate, bool HoldCollections = false);
 
+    /// <summary>A message waiting for its reply. Its fields are guarded by <see cref="_pendingSync"/> while it is pending.</summary>
     private sealed class PendingReply(long injectedAt)
     {
         public long InjectedAt { get; } = injectedAt;
 
-        public long UpstreamTicks;
+        public long UpstreamTicks { get; set; }
+
+        /// <summary>The chat's next unanswered message.</summary>
+        public PendingReply? Next { get; set; }
     }
 
     /// <summary>One load run: end-to-end and added latencies of each reply, in arrival order.</summary>
@@ -249,6 +393,10 @@ public sealed class BenchControl : IAsyncDisposable
     {
         private readonly double[] _endToEndMs = new double[count];
         private readonly double[] _addedMs = new double[count];
+        private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _recorded;
+        private int _collectionsAtStart;
+        private int _collectionsAtEnd = -1;
         private int _replied;
         private int _failed;
         private long _start;
@@ -261,13 +409,32 @@ public sealed class BenchControl : IAsyncDisposable
 
         public bool InjectionDone => Volatile.Read(ref _injectedAt) != 0;
 
-        public bool Done => Volatile.Read(ref _injectedAt) != 0 && Volatile.Read(ref _replied) + Volatile.Read(ref _failed) >= Count;
+        public bool Done => Volatile.Read(ref _injectedAt) != 0 && Volatile.Read(ref _recorded) + Volatile.Read(ref _failed) >= Count;
+
+        /// <summary>Completes when every message is answered or failed.</summary>
+        public Task Completed => _completed.Task;
+
+        /// <summary>Whether this process's collections were held for the run (a no-GC region).</summary>
+        public bool CollectionsHeld { get; set; }
+
+        /// <summary>Collections of this process (any generation) since the run started, until it is done.</summary>
+        public int Collections => (Volatile.Read(ref _collectionsAtEnd) is var end and >= 0 ? end : GC.CollectionCount(0)) - _collectionsAtStart;
+
+        public void CountCollections() => _collectionsAtStart = GC.CollectionCount(0);
 
         public void Start(long at) => _start = at;
 
-        public void Injected(long at) => Volatile.Write(ref _injectedAt, at);
+        public void Injected(long at)
+        {
+            Volatile.Write(ref _injectedAt, at);
+            CompleteIfDone();
+        }
 
-        public void Failed() => Interlocked.Increment(ref _failed);
+        public void Failed()
+        {
+            Interlocked.Increment(ref _failed);
+            CompleteIfDone();
+        }
 
         public void Replied(PendingReply reply, long at)
         {
@@ -279,13 +446,17 @@ public sealed class BenchControl : IAsyncDisposable
 
             var total = Stopwatch.GetElapsedTime(reply.InjectedAt, at).TotalMilliseconds;
             _endToEndMs[index] = total;
-            _addedMs[index] = Math.Max(0, total - (Interlocked.Read(ref reply.UpstreamTicks) * 1000.0 / Stopwatch.Frequency));
+            _addedMs[index] = Math.Max(0, total - (reply.UpstreamTicks * 1000.0 / Stopwatch.Frequency));
             Interlocked.Exchange(ref _lastReply, at);
+            Interlocked.Increment(ref _recorded);
+            CompleteIfDone();
         }
 
-        public object Summary()
+        /// <summary>The run so far; the percentiles (a sort of every latency) only once it is done, or when <paramref name="percentiles"/>.</summary>
+        public object Summary(bool percentiles)
         {
-            var replied = Math.Min(Volatile.Read(ref _replied), Count);
+            var done = Done;
+            var replied = Math.Min(Volatile.Read(ref _recorded), Count);
             var injectedAt = Volatile.Read(ref _injectedAt);
             var lastReply = Interlocked.Read(ref _lastReply);
             var span = replied > 0 ? Stopwatch.GetElapsedTime(_start, lastReply).TotalSeconds : 0;
@@ -295,13 +466,24 @@ public sealed class BenchControl : IAsyncDisposable
                 rate = Rate,
                 replied,
                 failed = Volatile.Read(ref _failed),
-                done = Done,
+                done,
                 injectSeconds = injectedAt == 0 ? (double?)null : Stopwatch.GetElapsedTime(_start, injectedAt).TotalSeconds,
                 elapsedSeconds = Stopwatch.GetElapsedTime(_start).TotalSeconds,
                 repliesPerSecond = span > 0 ? replied / span : 0,
-                endToEndMs = Percentiles(_endToEndMs, replied),
-                addedMs = Percentiles(_addedMs, replied),
+                endToEndMs = done || percentiles ? Percentiles(_endToEndMs, replied) : null,
+                addedMs = done || percentiles ? Percentiles(_addedMs, replied) : null,
+                emulatorCollectionsHeld = CollectionsHeld,
+                emulatorCollections = Collections,
             };
+        }
+
+        private void CompleteIfDone()
+        {
+            if (Done)
+            {
+                Interlocked.CompareExchange(ref _collectionsAtEnd, GC.CollectionCount(0), -1);
+                _completed.TrySetResult();
+            }
         }
 
         private static object? Percentiles(double[] values, int count)
