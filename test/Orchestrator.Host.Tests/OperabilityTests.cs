@@ -159,13 +159,9 @@ public sealed partial class OperabilityTests(HostFixture fixture)
         var id = await AddFailingBotAsync();
         using var client = DashboardClient();
 
-        // The log stream, open while a bot fails to start (its warnings are streamed).
+        // The live log stream is off: the package writes to it from every logging thread without synchronisation.
         using var trace = await client.GetAsync("dashboard/Trace", HttpCompletionOption.ResponseHeadersRead, Ct);
-        Assert.Equal(HttpStatusCode.OK, trace.StatusCode);
-        await AddFailingBotAsync();
-        var streamed = await ReadForAsync(await trace.Content.ReadAsStreamAsync(Ct), TimeSpan.FromSeconds(2));
-        Assert.Contains("log streaming", streamed, StringComparison.Ordinal);
-        AssertNoSecret(streamed);
+        Assert.Equal(HttpStatusCode.Forbidden, trace.StatusCode);
 
         var counters = await client.GetStringAsync("dashboard/DashboardCounters", Ct);
         AssertNoSecret(counters);
@@ -194,27 +190,5 @@ public sealed partial class OperabilityTests(HostFixture fixture)
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
             AssertNoSecret(text);
         }
-    }
-
-    /// <summary>Reads a streaming body for <paramref name="duration"/>, then stops.</summary>
-    private static async Task<string> ReadForAsync(Stream stream, TimeSpan duration)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        stop.CancelAfter(duration);
-        var text = new StringBuilder();
-        var buffer = new byte[4096];
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer, stop.Token)) > 0)
-            {
-                text.Append(Encoding.UTF8.GetString(buffer, 0, read));
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-        }
-
-        return text.ToString();
     }
 }
