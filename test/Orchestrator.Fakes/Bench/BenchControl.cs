@@ -268,7 +268,6 @@ public sealed class BenchControl : IAsyncDisposable
             HoldCollections(run);
         }
 
-        run.CountCollections();
         try
         {
             await InjectAsync(run, bots).ConfigureAwait(false);
@@ -420,9 +419,11 @@ public sealed class BenchControl : IAsyncDisposable
         /// <summary>Collections of this process (any generation) since the run started, until it is done.</summary>
         public int Collections => (Volatile.Read(ref _collectionsAtEnd) is var end and >= 0 ? end : GC.CollectionCount(0)) - _collectionsAtStart;
 
-        public void CountCollections() => _collectionsAtStart = GC.CollectionCount(0);
-
-        public void Start(long at) => _start = at;
+        public void Start(long at)
+        {
+            _start = at;
+            _collectionsAtStart = GC.CollectionCount(0);
+        }
 
         public void Injected(long at)
         {
