@@ -118,11 +118,15 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             await SetReplicasAsync(size);
             var getMeBefore = await CallCountAsync("getMe");
             var reloadStarted = Stopwatch.GetTimestamp();
-            var report = await ReloadAsync(host);
-            var fromReload = await WaitForPendingAsync(size, exactly: false, options.WaitLimit, reloadStarted);
+            var reload = ReloadAsync(host); // bots start while the reload still applies the later pages
+            var reloadMilestones = new JsonObject();
+            var fromReload = await WaitForPendingAsync(size, exactly: false, options.WaitLimit, reloadStarted, reloadMilestones);
+            var report = await reload;
             run["startupFromReloadSeconds"] = fromReload;
+            run["startupFromReloadMilestones"] = reloadMilestones;
             run["startupReload"] = report;
             Add(label, "startup", "all polling after a reload", fromReload, "s", 10, Goal.AtMost);
+            AddMilestones(label, "after a reload", reloadMilestones);
             Add(label, "startup", "getMe calls beyond one per bot (retries) after the reload", await CallCountAsync("getMe") - getMeBefore - size, "calls");
         }
         finally
@@ -133,12 +137,17 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         // Startup from process start, then steady state, throughput and reload on that process.
         await WaitForPendingAsync(0, exactly: true, TimeSpan.FromSeconds(120));
         var getMeAtStart = await CallCountAsync("getMe");
+        // Counted from the launch on, not from the host's first answer to /health: that comes late while its bots start.
+        var startMilestones = new JsonObject();
+        var polling = WaitForPendingAsync(size, exactly: false, options.WaitLimit, Stopwatch.GetTimestamp(), startMilestones);
         host = await StartHostAsync(hostDll, logs, transport, $"{transport}-{size}-b", cluster: null);
         try
         {
-            var fromStart = await WaitForPendingAsync(size, exactly: false, options.WaitLimit, host.Process.StartedAt);
+            var fromStart = await polling;
             run["startupFromProcessStartSeconds"] = fromStart;
+            run["startupFromProcessStartMilestones"] = startMilestones;
             Add(label, "startup", "all polling after process start", fromStart, "s", 10, Goal.AtMost);
+            AddMilestones(label, "after process start", startMilestones);
             Add(label, "startup", "getMe calls beyond one per bot (retries) after process start", await CallCountAsync("getMe") - getMeAtStart - size, "calls");
 
             // Steady state: every bot's first long poll has been answered and renewed (one poll timeout), and the
@@ -499,14 +508,32 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         return summary;
     }
 
-    /// <summary>Seconds from <paramref name="since"/> (a Stopwatch timestamp; default now) until the emulator counts the pending polls asked for; null on timeout.</summary>
-    private async Task<double?> WaitForPendingAsync(int count, bool exactly, TimeSpan limit, long? since = null)
+    /// <summary>
+    /// Seconds from <paramref name="since"/> (a Stopwatch timestamp; default: now) until the emulator holds <paramref name="count"/> long polls
+    /// (or at least that many); null past <paramref name="limit"/>. With <paramref name="milestones"/>, also when the
+    /// first and half of them were held ("firstSeconds", "halfSeconds"): where a start's time goes.
+    /// </summary>
+    private async Task<double?> WaitForPendingAsync(int count, bool exactly, TimeSpan limit, long? since = null, JsonObject? milestones = null)
     {
         var from = since ?? Stopwatch.GetTimestamp();
         var waitStarted = Stopwatch.GetTimestamp();
         while (true)
         {
             var pending = (await StatsAsync())["pendingPolls"]!.GetValue<int>();
+            if (milestones is not null)
+            {
+                var elapsed = Stopwatch.GetElapsedTime(from).TotalSeconds;
+                if (pending > 0 && !milestones.ContainsKey("firstSeconds"))
+                {
+                    milestones["firstSeconds"] = elapsed;
+                }
+
+                if (pending >= count / 2 && !milestones.ContainsKey("halfSeconds"))
+                {
+                    milestones["halfSeconds"] = elapsed;
+                }
+            }
+
             if (exactly ? pending == count : pending >= count)
             {
                 return Stopwatch.GetElapsedTime(from).TotalSeconds;
@@ -520,6 +547,13 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
 
             await Task.Delay(Poll);
         }
+    }
+
+    /// <summary>The first bot and half of them polling: the fixed part of a start, then the paced part.</summary>
+    private void AddMilestones(string label, string after, JsonObject milestones)
+    {
+        Add(label, "startup", $"first bot polling {after}", milestones["firstSeconds"]?.GetValue<double>(), "s");
+        Add(label, "startup", $"half of the bots polling {after}", milestones["halfSeconds"]?.GetValue<double>(), "s");
     }
 
     private void Add(string run, string scenario, string name, double? value, string unit, double? target = null, Goal goal = Goal.AtMost)
