@@ -78,6 +78,13 @@ public interface IOrchestratorGrain : IGrainWithStringKey
     Task<string[]> GetBotIdsAsync();
 
     /// <summary>
+    /// The replicaUUIDs of the desired bots that no active silo reported running, with their desired definition, in
+    /// its latest report (<see cref="ReportHostedBotsAsync"/>, every health-check interval): every other desired bot
+    /// was running as of its silo's report. Lets <c>/health</c> ask a handful of bots instead of every one.
+    /// </summary>
+    Task<string[]> GetBotIdsNotReportedRunningAsync();
+
+    /// <summary>
     /// A silo reports its healthy bots (every health-check interval; it also wakes the grain). Only stores the report,
     /// so it interleaves with everything.
     /// </summary>

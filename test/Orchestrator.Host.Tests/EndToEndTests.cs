@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Orchestrator.Abstractions;
 using Orchestrator.Fakes.Sensay;
 using Orchestrator.Fakes.Telegram;
@@ -69,6 +70,8 @@ public sealed class EndToEndTests : IAsyncLifetime
         var status = await api.GetStringAsync("/status");
         Assert.Contains(replicaUuid, status, StringComparison.Ordinal);
         Assert.DoesNotContain(token, status, StringComparison.Ordinal);
+        var health = await api.GetFromJsonAsync<JsonElement>("/health");
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
 
         var deleted = await api.DeleteAsync($"/bots/{replicaUuid}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);

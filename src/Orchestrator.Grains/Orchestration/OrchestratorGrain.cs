@@ -158,6 +158,12 @@ public sealed partial class OrchestratorGrain(
 
     Task<string[]> IOrchestratorGrain.GetBotIdsAsync() => Task.FromResult(Bots.Keys.Order(StringComparer.Ordinal).ToArray());
 
+    Task<string[]> IOrchestratorGrain.GetBotIdsNotReportedRunningAsync()
+    {
+        PruneHostedReports();
+        return Task.FromResult(_hosted.NotReportedRunning(Bots.Values).Select(d => d.ReplicaUuid).ToArray());
+    }
+
     Task IOrchestratorGrain.ReportHostedBotsAsync(HostedBotsReport report)
     {
         _hosted.Record(report, time.GetUtcNow());

@@ -147,6 +147,32 @@ public sealed class SupervisionTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Health_asks_only_the_bots_their_silos_do_not_report_running()
+    {
+        var running = fixture.NewBot();
+        var failed = fixture.NewBot();
+        Telegram.RevokeToken(failed.Token);
+        await fixture.Orchestrator.CreateBotAsync(running);
+        await fixture.Orchestrator.CreateBotAsync(failed);
+        await Telegram.WaitForPendingPollAsync(running.Token, Timeout);
+        await WaitForStatusAsync(failed, BotStatus.Failed);
+
+        // Once its silo has reported the running bot (every health interval), /health counts it without calling it;
+        // the failed bot is never reported running, so /health keeps asking it.
+        using var deadline = new CancellationTokenSource(Timeout);
+        string[] toAsk;
+        while ((toAsk = await fixture.Orchestrator.GetBotIdsNotReportedRunningAsync()).Contains(running.ReplicaUuid))
+        {
+            Assert.False(deadline.IsCancellationRequested, "the running bot was never reported running");
+            await fixture.WaitForHealthSweepsAsync(1, Timeout);
+        }
+
+        Assert.Contains(failed.ReplicaUuid, toAsk);
+        await fixture.Orchestrator.DeleteBotAsync(running.ReplicaUuid);
+        await fixture.Orchestrator.DeleteBotAsync(failed.ReplicaUuid);
+    }
+
+    [Fact]
     public async Task A_hung_poll_is_replaced()
     {
         var bot = fixture.NewBot();
