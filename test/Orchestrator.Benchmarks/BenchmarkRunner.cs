@@ -409,7 +409,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
 
             try
             {
-                using var response = await client.GetAsync("health");
+                // /ready (the silo is active), not /health: that asks every bot its status, and would load the
+                // very start it measures with thousands of grain calls.
+                using var response = await client.GetAsync("ready");
                 if (response.IsSuccessStatusCode)
                 {
                     return host;
@@ -423,7 +425,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             if (Stopwatch.GetTimestamp() > deadline)
             {
                 host.Dispose();
-                throw new TimeoutException($"The host did not answer /health within 120 s; see {process.LogFile}.");
+                throw new TimeoutException($"The host was not ready within 120 s; see {process.LogFile}.");
             }
 
             await Task.Delay(Poll);
