@@ -137,7 +137,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         // Startup from process start, then steady state, throughput and reload on that process.
         await WaitForPendingAsync(0, exactly: true, TimeSpan.FromSeconds(120));
         var getMeAtStart = await CallCountAsync("getMe");
-        // Counted from the launch on, not from the host's first answer to /health: that comes late while its bots start.
+        // Counted from the launch on, not from the host's first answer to /ready: that can come late while its bots start.
         var startMilestones = new JsonObject();
         var polling = WaitForPendingAsync(size, exactly: false, options.WaitLimit, Stopwatch.GetTimestamp(), startMilestones);
         host = await StartHostAsync(hostDll, logs, transport, $"{transport}-{size}-b", cluster: null);
@@ -511,9 +511,10 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     }
 
     /// <summary>
-    /// Seconds from <paramref name="since"/> (a Stopwatch timestamp; default: now) until the emulator holds <paramref name="count"/> long polls
-    /// (or at least that many); null past <paramref name="limit"/>. With <paramref name="milestones"/>, also when the
-    /// first and half of them were held ("firstSeconds", "halfSeconds"): where a start's time goes.
+    /// Seconds from <paramref name="since"/> (a Stopwatch timestamp; default: now) until the emulator holds
+    /// <paramref name="count"/> long polls (or at least that many); null past <paramref name="limit"/>. With
+    /// <paramref name="milestones"/>, also when the first and half of them were held ("firstSeconds", "halfSeconds"):
+    /// where a start's time goes.
     /// </summary>
     private async Task<double?> WaitForPendingAsync(int count, bool exactly, TimeSpan limit, long? since = null, JsonObject? milestones = null)
     {
