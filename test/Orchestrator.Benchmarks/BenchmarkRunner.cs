@@ -27,6 +27,10 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     {
         ["DOTNET_gcServer"] = "0",
         ["DOTNET_GCgen0size"] = "0x800000",
+        // Each method compiled once, optimized, at its first call: with tiering the fakes were still recompiling
+        // their hot paths in the background through the first starts (perf: the JIT took 47 % of their CPU while a
+        // host started 10,000 bots), taking a core's worth from the service being measured.
+        ["DOTNET_TieredCompilation"] = "0",
     };
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(10) };
@@ -36,6 +40,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     private string _outDirectory = string.Empty;
     private string _stamp = string.Empty;
     private FakesEndpoints _fakes = null!;
+    private int _fakesPid;
 
     /// <summary>Runs everything selected; returns the paths of the JSON and Markdown results.</summary>
     public async Task<(string Json, string Markdown)> RunAsync(CancellationToken cancellationToken)
@@ -63,6 +68,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             Path.Combine(logs, "fakes.log"));
         var ready = await fakes.WaitForLineAsync("FAKES_READY ", TimeSpan.FromSeconds(120));
         _fakes = FakesEndpoints.Parse(ready["FAKES_READY ".Length..]);
+        _fakesPid = fakes.Pid;
         Say($"Fakes up (pid {fakes.Pid}): Telegram {_fakes.TelegramHttp} and {_fakes.TelegramHttps}, control {_fakes.Control}.");
 
         // Startup is measured on every single-silo run; only --scenario failover alone skips them.
@@ -117,10 +123,13 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
             // Startup from a reload: N replicas appear upstream, the host reloads, all bots poll.
             await SetReplicasAsync(size);
             var getMeBefore = await CallCountAsync("getMe");
+            var beforeReload = await RuntimeAsync(host, gc: false);
+            var fakesBeforeReload = ProcSample.Read(_fakesPid);
             var reloadStarted = Stopwatch.GetTimestamp();
             var reload = ReloadAsync(host); // bots start while the reload still applies the later pages
             var reloadMilestones = new JsonObject();
             var fromReload = await WaitForPendingAsync(size, exactly: false, options.WaitLimit, reloadStarted, reloadMilestones);
+            AddStartCost(label, "after a reload", reloadMilestones, beforeReload, await RuntimeAsync(host, gc: false), fakesBeforeReload);
             var report = await reload;
             run["startupFromReloadSeconds"] = fromReload;
             run["startupFromReloadMilestones"] = reloadMilestones;
@@ -139,11 +148,13 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         var getMeAtStart = await CallCountAsync("getMe");
         // Counted from the launch on, not from the host's first answer to /ready: that can come late while its bots start.
         var startMilestones = new JsonObject();
+        var fakesBeforeStart = ProcSample.Read(_fakesPid);
         var polling = WaitForPendingAsync(size, exactly: false, options.WaitLimit, Stopwatch.GetTimestamp(), startMilestones);
         host = await StartHostAsync(hostDll, logs, transport, $"{transport}-{size}-b", cluster: null);
         try
         {
             var fromStart = await polling;
+            AddStartCost(label, "after process start", startMilestones, since: null, await RuntimeAsync(host, gc: false), fakesBeforeStart);
             run["startupFromProcessStartSeconds"] = fromStart;
             run["startupFromProcessStartMilestones"] = startMilestones;
             Add(label, "startup", "all polling after process start", fromStart, "s", 10, Goal.AtMost);
@@ -557,6 +568,30 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     {
         Add(label, "startup", $"first bot polling {after}", milestones["firstSeconds"]?.GetValue<double>(), "s");
         Add(label, "startup", $"half of the bots polling {after}", milestones["halfSeconds"]?.GetValue<double>(), "s");
+    }
+
+    /// <summary>
+    /// What the host spent on a start, from its runtime counters read when all bots polled, minus a reading before it
+    /// (<paramref name="since"/>; null: from the launch): CPU time of all its threads, time paused for collections,
+    /// bytes allocated; and the fakes' CPU time since <paramref name="fakesSince"/>, which the service's start costs them
+    /// on the same cores. A start bound by the cores shows the two CPU times adding up to twice the wall-clock time.
+    /// </summary>
+    private void AddStartCost(string label, string after, JsonObject milestones, JsonObject? since, JsonObject? until, ProcSample fakesSince)
+    {
+        milestones["fakesCpuSeconds"] = ProcSample.CpuSeconds(fakesSince, ProcSample.Read(_fakesPid));
+        Add(label, "startup", $"fakes' CPU time {after}, until all polled", milestones["fakesCpuSeconds"]!.GetValue<double>(), "s");
+        if (until is null)
+        {
+            return;
+        }
+
+        double Delta(string name) => until[name]!.GetValue<double>() - (since?[name]?.GetValue<double>() ?? 0);
+        milestones["hostCpuSeconds"] = Delta("cpuMs") / 1000;
+        milestones["hostGcPauseSeconds"] = Delta("gcPauseMs") / 1000;
+        milestones["hostAllocatedMiB"] = Delta("allocatedBytes") / (1024.0 * 1024);
+        Add(label, "startup", $"host CPU time {after}, until all polled", milestones["hostCpuSeconds"]!.GetValue<double>(), "s");
+        Add(label, "startup", $"host paused for collections {after}, until all polled", milestones["hostGcPauseSeconds"]!.GetValue<double>(), "s");
+        Add(label, "startup", $"host allocations {after}, until all polled", milestones["hostAllocatedMiB"]!.GetValue<double>(), "MiB");
     }
 
     private void Add(string run, string scenario, string name, double? value, string unit, double? target = null, Goal goal = Goal.AtMost)

@@ -176,6 +176,9 @@ public readonly record struct ProcSample(long RssKiB, int Threads, long CpuTicks
         return seconds <= 0 ? 0 : (to.CpuTicks - from.CpuTicks) / (double)ClockTicks.Value / seconds * 100;
     }
 
+    /// <summary>CPU time between two samples, in seconds.</summary>
+    public static double CpuSeconds(ProcSample from, ProcSample to) => (to.CpuTicks - from.CpuTicks) / (double)ClockTicks.Value;
+
     private static long ReadClockTicks()
     {
         try

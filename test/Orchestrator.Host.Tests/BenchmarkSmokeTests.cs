@@ -34,13 +34,17 @@ public sealed class BenchmarkSmokeTests
             var results = JsonNode.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken))!;
             Assert.True(results["machine"]!["cores"]!.GetValue<int>() > 0);
             var figures = results["figures"]!.AsArray().Select(f => (Name: f!["name"]!.GetValue<string>(), Value: f["value"]?.GetValue<double>())).ToList();
-            foreach (var expected in new[] { "all polling after process start", "all polling after a reload", "RSS per bot", "idle CPU", "managed heap per bot", "replies/s (burst", "added p99 (20 msg/s", "bots long-polling again after the load", "no change", "10 % changed" })
+            foreach (var expected in new[] { "all polling after process start", "all polling after a reload", "host CPU time after process start", "host paused for collections after a reload", "host allocations after process start", "fakes' CPU time after a reload", "RSS per bot", "idle CPU", "managed heap per bot", "replies/s (burst", "added p99 (20 msg/s", "bots long-polling again after the load", "no change", "10 % changed" })
             {
                 Assert.True(figures.Exists(f => f.Name.Contains(expected, StringComparison.Ordinal) && f.Value is not null), $"no measured figure \"{expected}\" in {json}; log:\n{log}");
             }
 
             var run = results["runs"]![0]!;
             Assert.Equal("tls-h1", run["transport"]!.GetValue<string>());
+
+            // A start's cost comes from the host's runtime counters: it took CPU time and allocated.
+            Assert.True(run["startupFromProcessStartMilestones"]!["hostCpuSeconds"]!.GetValue<double>() > 0);
+            Assert.True(run["startupFromProcessStartMilestones"]!["hostAllocatedMiB"]!.GetValue<double>() > 0);
             Assert.Equal(10, run["throughput"]![0]!["replied"]!.GetValue<int>());
 
             // The fakes held their collections through the load (a no-GC region), and none happened.

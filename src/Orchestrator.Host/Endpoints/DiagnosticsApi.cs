@@ -44,7 +44,10 @@ public static class DiagnosticsApi
             GC.CollectionCount(2),
             ThreadPool.ThreadCount,
             ThreadPool.PendingWorkItemCount,
-            Environment.ProcessorCount));
+            Environment.ProcessorCount,
+            Environment.CpuUsage.TotalTime.TotalMilliseconds,
+            GC.GetTotalPauseDuration().TotalMilliseconds,
+            GC.GetTotalAllocatedBytes()));
     }
 
     /// <summary>Runs a reload from upstream now and answers its report.</summary>
@@ -56,7 +59,10 @@ public static class DiagnosticsApi
     }
 }
 
-/// <summary>The process's runtime figures.</summary>
+/// <summary>
+/// The process's runtime figures. The last three count from the process's start (CPU time of all its threads, time
+/// paused for collections, bytes allocated), so the difference of two readings is what happened between them.
+/// </summary>
 public sealed record RuntimeDiagnostics(
     long ManagedHeapBytes,
     long GcHeapSizeBytes,
@@ -68,7 +74,10 @@ public sealed record RuntimeDiagnostics(
     int Gen2Collections,
     int ThreadPoolThreads,
     long ThreadPoolQueue,
-    int ProcessorCount);
+    int ProcessorCount,
+    double CpuMs,
+    double GcPauseMs,
+    long AllocatedBytes);
 
 /// <summary>A reload's report.</summary>
 public sealed record ReloadDiagnostics(string Outcome, int Added, int Changed, int Removed, int Revived, int Held, double DurationMs, string? Error);
