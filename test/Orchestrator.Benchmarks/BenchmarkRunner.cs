@@ -196,7 +196,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
 
             if (options.Scenarios.Contains("throughput"))
             {
-                await RunThroughputAsync(label, run, size);
+                await RunThroughputAsync(label, run, host, size);
             }
 
             if (options.Scenarios.Contains("reload"))
@@ -210,7 +210,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         }
     }
 
-    private async Task RunThroughputAsync(string label, JsonObject run, int size)
+    private async Task RunThroughputAsync(string label, JsonObject run, HostProcess host, int size)
     {
         var loads = new JsonArray();
         run["throughput"] = loads;
@@ -223,14 +223,22 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                 await WaitForPendingAsync(size, exactly: false, TimeSpan.FromSeconds(60));
                 var kind = rate > 0 ? $"{rate:0} msg/s" : "burst";
                 Say($"   load: {count} messages, {kind}, upstream {upstream} ms ...");
+                var (hostBefore, fakesBefore) = (ProcSample.Read(host.Process.Pid), ProcSample.Read(_fakesPid));
                 var summary = await LoadAsync(count, rate, upstream);
+                var replied = summary["replied"]!.GetValue<int>();
+
+                // CPU per reply, the service's and the fakes': both run on the same cores, so what the fakes take is
+                // not the service's to use.
+                summary["hostCpuMsPerReply"] = ProcSample.CpuSeconds(hostBefore, ProcSample.Read(host.Process.Pid)) * 1000 / Math.Max(1, replied);
+                summary["fakesCpuMsPerReply"] = ProcSample.CpuSeconds(fakesBefore, ProcSample.Read(_fakesPid)) * 1000 / Math.Max(1, replied);
                 summary["upstreamMs"] = upstream;
                 loads.Add(summary);
                 var name = $"{kind}, upstream {upstream} ms";
-                var replied = summary["replied"]!.GetValue<int>();
                 Say($"   {replied} replies; Bot API calls per reply: {summary["botApiCallsPerReply"]!.ToJsonString()}");
                 Add(label, "throughput", $"replies/s ({name}; {replied}/{count} answered)", summary["repliesPerSecond"]!.GetValue<double>(), "/s", rate > 0 ? null : 2000, Goal.AtLeast);
                 Add(label, "throughput", $"fakes' collections during the load ({name})", summary["emulatorCollections"]!.GetValue<int>(), "collections");
+                Add(label, "throughput", $"host CPU time per reply ({name})", summary["hostCpuMsPerReply"]!.GetValue<double>(), "ms");
+                Add(label, "throughput", $"fakes' CPU time per reply ({name})", summary["fakesCpuMsPerReply"]!.GetValue<double>(), "ms");
                 if (summary["addedMs"] is JsonObject added)
                 {
                     double? target = rate > 0 && Math.Abs(rate - 500) < 0.5 ? 20 : null;
