@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -307,11 +308,10 @@ public sealed class FakeSensayApi : IAsyncDisposable
         var request = context.Request;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _shutdown.Token);
         var cancellationToken = linked.Token;
-        string body;
+        byte[] body;
         try
         {
-            using var reader = new StreamReader(request.Body);
-            body = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {
@@ -333,7 +333,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
                     request.Method,
                     request.Path + request.QueryString,
                     request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                    body));
+                    Encoding.UTF8.GetString(body)));
             }
 
             fault = TakeFault(route, page);

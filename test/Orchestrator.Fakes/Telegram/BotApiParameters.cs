@@ -26,16 +26,15 @@ internal static class BotApiParameters
             return parameters;
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (buffer.Length == 0)
+        var bytes = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        if (bytes.Length == 0)
         {
             return parameters;
         }
 
         try
         {
-            if (JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is not JsonObject body)
+            if (JsonNode.Parse(bytes) is not JsonObject body)
             {
                 return null;
             }
