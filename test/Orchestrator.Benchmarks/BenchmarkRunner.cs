@@ -229,16 +229,18 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
 
                 // CPU per reply, the service's and the fakes': both run on the same cores, so what the fakes take is
                 // not the service's to use.
-                summary["hostCpuMsPerReply"] = ProcSample.CpuSeconds(hostBefore, ProcSample.Read(host.Process.Pid)) * 1000 / Math.Max(1, replied);
-                summary["fakesCpuMsPerReply"] = ProcSample.CpuSeconds(fakesBefore, ProcSample.Read(_fakesPid)) * 1000 / Math.Max(1, replied);
+                var hostCpuMsPerReply = ProcSample.CpuSeconds(hostBefore, ProcSample.Read(host.Process.Pid)) * 1000 / Math.Max(1, replied);
+                var fakesCpuMsPerReply = ProcSample.CpuSeconds(fakesBefore, ProcSample.Read(_fakesPid)) * 1000 / Math.Max(1, replied);
+                summary["hostCpuMsPerReply"] = hostCpuMsPerReply;
+                summary["fakesCpuMsPerReply"] = fakesCpuMsPerReply;
                 summary["upstreamMs"] = upstream;
                 loads.Add(summary);
                 var name = $"{kind}, upstream {upstream} ms";
                 Say($"   {replied} replies; Bot API calls per reply: {summary["botApiCallsPerReply"]!.ToJsonString()}");
                 Add(label, "throughput", $"replies/s ({name}; {replied}/{count} answered)", summary["repliesPerSecond"]!.GetValue<double>(), "/s", rate > 0 ? null : 2000, Goal.AtLeast);
                 Add(label, "throughput", $"fakes' collections during the load ({name})", summary["emulatorCollections"]!.GetValue<int>(), "collections");
-                Add(label, "throughput", $"host CPU time per reply ({name})", summary["hostCpuMsPerReply"]!.GetValue<double>(), "ms");
-                Add(label, "throughput", $"fakes' CPU time per reply ({name})", summary["fakesCpuMsPerReply"]!.GetValue<double>(), "ms");
+                Add(label, "throughput", $"host CPU time per reply ({name})", hostCpuMsPerReply, "ms");
+                Add(label, "throughput", $"fakes' CPU time per reply ({name})", fakesCpuMsPerReply, "ms");
                 if (summary["addedMs"] is JsonObject added)
                 {
                     double? target = rate > 0 && Math.Abs(rate - 500) < 0.5 ? 20 : null;
@@ -586,20 +588,22 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
     /// </summary>
     private void AddStartCost(string label, string after, JsonObject milestones, JsonObject? since, JsonObject? until, ProcSample fakesSince)
     {
-        milestones["fakesCpuSeconds"] = ProcSample.CpuSeconds(fakesSince, ProcSample.Read(_fakesPid));
-        Add(label, "startup", $"fakes' CPU time {after}, until all polled", milestones["fakesCpuSeconds"]!.GetValue<double>(), "s");
+        void Record(string key, string name, double value, string unit)
+        {
+            milestones[key] = value;
+            Add(label, "startup", $"{name} {after}, until all polled", value, unit);
+        }
+
+        Record("fakesCpuSeconds", "fakes' CPU time", ProcSample.CpuSeconds(fakesSince, ProcSample.Read(_fakesPid)), "s");
         if (until is null)
         {
             return;
         }
 
         double Delta(string name) => until[name]!.GetValue<double>() - (since?[name]?.GetValue<double>() ?? 0);
-        milestones["hostCpuSeconds"] = Delta("cpuMs") / 1000;
-        milestones["hostGcPauseSeconds"] = Delta("gcPauseMs") / 1000;
-        milestones["hostAllocatedMiB"] = Delta("allocatedBytes") / (1024.0 * 1024);
-        Add(label, "startup", $"host CPU time {after}, until all polled", milestones["hostCpuSeconds"]!.GetValue<double>(), "s");
-        Add(label, "startup", $"host paused for collections {after}, until all polled", milestones["hostGcPauseSeconds"]!.GetValue<double>(), "s");
-        Add(label, "startup", $"host allocations {after}, until all polled", milestones["hostAllocatedMiB"]!.GetValue<double>(), "MiB");
+        Record("hostCpuSeconds", "host CPU time", Delta("cpuMs") / 1000, "s");
+        Record("hostGcPauseSeconds", "host paused for collections", Delta("gcPauseMs") / 1000, "s");
+        Record("hostAllocatedMiB", "host allocations", Delta("allocatedBytes") / (1024.0 * 1024), "MiB");
     }
 
     private void Add(string run, string scenario, string name, double? value, string unit, double? target = null, Goal goal = Goal.AtMost)

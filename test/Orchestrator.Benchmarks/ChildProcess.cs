@@ -173,7 +173,7 @@ public readonly record struct ProcSample(long RssKiB, int Threads, long CpuTicks
     public static double CpuPercent(ProcSample from, ProcSample to)
     {
         var seconds = Stopwatch.GetElapsedTime(from.At, to.At).TotalSeconds;
-        return seconds <= 0 ? 0 : (to.CpuTicks - from.CpuTicks) / (double)ClockTicks.Value / seconds * 100;
+        return seconds <= 0 ? 0 : CpuSeconds(from, to) / seconds * 100;
     }
 
     /// <summary>CPU time between two samples, in seconds.</summary>

@@ -18,7 +18,7 @@ internal static class RequestBody
         while (true)
         {
             var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (read.IsCompleted || read.IsCanceled)
+            if (read.IsCompleted)
             {
                 var body = read.Buffer.ToArray();
                 reader.AdvanceTo(read.Buffer.End);
