@@ -27,10 +27,20 @@ internal sealed class StateWriteQueue(Func<Task> write)
 
     private async Task RunAsync()
     {
-        while (_pending)
+        try
         {
-            _pending = false;
-            await write();
+            while (_pending)
+            {
+                _pending = false;
+                await write();
+            }
+        }
+        finally
+        {
+            // Not kept until the next write: a finished run's task holds its state machine, and the writes of a
+            // grain that hears a message every few seconds would otherwise each leave one behind for a collection to
+            // find old and promote. (When the run finished synchronously, WriteAsync stores a completed task anyway.)
+            _running = Task.CompletedTask;
         }
     }
 }

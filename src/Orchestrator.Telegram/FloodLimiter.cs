@@ -78,10 +78,10 @@ public sealed class FloodLimiter(TimeProvider timeProvider, int maxMessages = 10
         _purgeAt = Math.Max(256, _users.Count * 2);
     }
 
-    /// <summary>A ring of the user's last N message times.</summary>
+    /// <summary>A ring of the user's last N message times, as UTC ticks (half the size of <see cref="DateTimeOffset"/>s).</summary>
     private sealed class UserWindow(int capacity)
     {
-        private readonly DateTimeOffset[] _times = new DateTimeOffset[capacity];
+        private readonly long[] _times = new long[capacity];
         private int _count;
         private int _next;
         private bool _warned;
@@ -92,9 +92,9 @@ public sealed class FloodLimiter(TimeProvider timeProvider, int maxMessages = 10
         {
             // The oldest of the last N messages; if it is still inside the window, this one is message N+1 or later.
             var full = _count == _times.Length;
-            var overLimit = full && now - _times[_next] < window;
+            var overLimit = full && now.UtcTicks - _times[_next] < window.Ticks;
 
-            _times[_next] = now;
+            _times[_next] = now.UtcTicks;
             _next = (_next + 1) % _times.Length;
             _count = Math.Min(_count + 1, _times.Length);
             Last = now;
