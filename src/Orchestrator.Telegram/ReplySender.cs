@@ -47,7 +47,9 @@ public sealed partial class ReplySender(ITelegramBotClient client, TimeProvider 
     /// <summary>
     /// Sends <paramref name="text"/> (split at 4096) to <paramref name="chatId"/>. The first part replies to
     /// <paramref name="replyToMessageId"/> (allowing sending without the reply) and every part stays in
-    /// <paramref name="threadId"/>. Cancelling throws <see cref="OperationCanceledException"/>.
+    /// <paramref name="threadId"/>. <paramref name="firstPart"/> resumes a reply whose earlier parts an earlier call
+    /// sent (the split is deterministic); the outcome lists only the parts this call sent. Cancelling throws
+    /// <see cref="OperationCanceledException"/>.
     /// </summary>
     public async Task<ReplyOutcome> SendReplyAsync(
         long chatId,
@@ -55,15 +57,17 @@ public sealed partial class ReplySender(ITelegramBotClient client, TimeProvider 
         int? replyToMessageId = null,
         int? threadId = null,
         ParseMode? parseMode = null,
+        int firstPart = 0,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPart);
         var parts = MessageSplitter.Split(text);
-        var sent = new List<int>(parts.Count);
+        var sent = new List<int>(Math.Max(parts.Count - firstPart, 0));
         var useThread = threadId is not null;
         var mode = parseMode ?? ParseMode.None;
 
-        for (var index = 0; index < parts.Count; index++)
+        for (var index = firstPart; index < parts.Count; index++)
         {
             var part = parts[index];
             var useReply = index == 0 && replyToMessageId is not null;

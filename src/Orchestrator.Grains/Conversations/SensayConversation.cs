@@ -29,6 +29,15 @@ internal sealed partial class SensayConversation(
     /// <summary>Answers are Markdown from the replica; Telegram rejects unbalanced markup and the sender then falls back to plain text.</summary>
     private const ParseMode AnswerParseMode = ParseMode.Markdown;
 
+    /// <summary>At most this many answers wait for a retry to send their rest; past it a retry answers afresh.</summary>
+    private const int MaxUnsentAnswers = 64;
+
+    /// <summary>
+    /// Answers whose sending failed part-way, by update id. The failed update is delivered again, and its next attempt
+    /// sends the rest of the same answer: no second completion, and no part twice. Touched only in the bot's turns.
+    /// </summary>
+    private Dictionary<int, UnsentAnswer>? _unsent;
+
     /// <inheritdoc />
     public async Task HandleAsync(Update update, CancellationToken cancellationToken)
     {
@@ -54,12 +63,20 @@ internal sealed partial class SensayConversation(
             MessageDecision.NoMessageProvided empty => empty.Chat,
             _ => throw new InvalidOperationException($"Unknown decision {decision.GetType().Name}"),
         };
+        if (_unsent?.Remove(update.Id, out var unsent) == true)
+        {
+            // An earlier attempt decided the answer (and counted the message against the flood limit) but could not
+            // send all of it: send the rest.
+            await SendAsync(update.Id, chat, unsent, cancellationToken);
+            return;
+        }
+
         switch (flood.Check(chat.UserId))
         {
             case FloodVerdict.Skip:
                 return;
             case FloodVerdict.Warn:
-                await SendAsync(chat, ConversationTexts.SlowDown, parseMode: null, cancellationToken);
+                await SendAsync(update.Id, chat, new UnsentAnswer(chat.ChatId, ConversationTexts.SlowDown, ParseMode: null), cancellationToken);
                 return;
         }
 
@@ -69,7 +86,7 @@ internal sealed partial class SensayConversation(
             MessageDecision.ExplainNoText => ConversationTexts.NoText,
             _ => ConversationTexts.NoMessageProvided,
         };
-        await SendAsync(chat, text, decision is MessageDecision.Answer ? AnswerParseMode : null, cancellationToken);
+        await SendAsync(update.Id, chat, new UnsentAnswer(chat.ChatId, text, decision is MessageDecision.Answer ? AnswerParseMode : null), cancellationToken);
     }
 
     /// <summary>The replica's answer, or an apology with an error id when Sensay fails. Shows "typing" meanwhile.</summary>
@@ -109,15 +126,31 @@ internal sealed partial class SensayConversation(
         return file.FilePath is { Length: > 0 } path ? $"{telegramBaseUrl.TrimEnd('/')}/file/bot{definition.Token}/{path}" : null;
     }
 
-    private async Task SendAsync(TelegramChatInfo chat, string text, ParseMode? parseMode, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="answer"/> from its first unsent part; a failure keeps the rest for the update's retry.</summary>
+    private async Task SendAsync(int updateId, TelegramChatInfo chat, UnsentAnswer answer, CancellationToken cancellationToken)
     {
-        var outcome = await sender.SendReplyAsync(chat.ChatId, text, chat.MessageId, chat.MessageThreadId, parseMode, cancellationToken);
+        // After a migration the message and topic ids belong to the old chat.
+        var sameChat = answer.ChatId == chat.ChatId;
+        var outcome = await sender.SendReplyAsync(
+            answer.ChatId,
+            answer.Text,
+            sameChat ? chat.MessageId : null,
+            sameChat ? chat.MessageThreadId : null,
+            answer.ParseMode,
+            answer.PartsSent,
+            cancellationToken);
         switch (outcome.Status)
         {
             case ReplyStatus.Dropped:
                 LogReplyDropped(logger, definition.ReplicaUuid, chat.ChatId, outcome.Error?.Kind.ToString());
                 break;
             case ReplyStatus.Failed:
+                _unsent ??= [];
+                if (_unsent.Count < MaxUnsentAnswers)
+                {
+                    _unsent[updateId] = answer with { ChatId = outcome.ChatId, PartsSent = answer.PartsSent + outcome.MessageIds.Count };
+                }
+
                 // Throwing leaves the update unconfirmed, so it is handled again (up to the attempt limit).
                 throw new ReplyFailedException($"Sending the answer failed: {outcome.Error?.Kind}");
         }
@@ -139,6 +172,13 @@ internal sealed partial class SensayConversation(
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid}: answer to chat {ChatId} dropped ({Reason})")]
     private static partial void LogReplyDropped(ILogger logger, string replicaUuid, long chatId, string? reason);
 }
+
+/// <summary>An answer decided for an update, and how much of it has reached the chat.</summary>
+/// <param name="ChatId">Where it goes (the new supergroup once a group migrated).</param>
+/// <param name="Text">The whole answer.</param>
+/// <param name="ParseMode">Its markup.</param>
+/// <param name="PartsSent">How many of its parts (<see cref="MessageSplitter"/>) were sent.</param>
+internal sealed record UnsentAnswer(long ChatId, string Text, ParseMode? ParseMode, int PartsSent = 0);
 
 /// <summary>Sending an answer failed after the sender's own retries.</summary>
 internal sealed class ReplyFailedException(string message) : Exception(message);

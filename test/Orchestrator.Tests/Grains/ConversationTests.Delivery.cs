@@ -53,6 +53,29 @@ public sealed partial class ConversationTests
     }
 
     [Fact]
+    public async Task Long_answer_whose_second_part_fails_is_resumed_on_the_retry_without_a_second_completion()
+    {
+        await using var bot = await StartBotAsync();
+        var answer = string.Join(' ', Enumerable.Range(0, 1800).Select(i => $"w{i % 1000:D3}")) + ".";
+        using var _ = UseCompletions(bot, (_, _) => Task.FromResult(answer));
+        // The first part goes through, the second meets an error the sender cannot remedy: the attempt fails.
+        Telegram.InjectFault(bot.Token, "sendMessage", TelegramFault.Delayed(TimeSpan.Zero));
+        Telegram.InjectFault(bot.Token, "sendMessage", TelegramFault.BadRequest("Bad Request: something unexpected"));
+
+        var update = Telegram.SendPrivateText(bot.Token, "tell me everything");
+
+        await Telegram.WaitForConfirmedAsync(bot.Token, update.UpdateId, Timeout);
+        var parts = Telegram.SentMessages(bot.Token);
+        Assert.Equal(3, parts.Count);
+        Assert.Equal(answer, string.Join(' ', parts.Select(p => p.Text)));
+        Assert.Equal(parts.OrderBy(p => p.Sequence), parts);
+        Assert.Equal(update.MessageId, parts[0].ReplyToMessageId);
+        Assert.Null(parts[1].ReplyToMessageId);
+        Assert.Equal(4, Telegram.CallCount(bot.Token, "sendMessage"));
+        Assert.Single(bot.Completions());
+    }
+
+    [Fact]
     public async Task Answer_with_unbalanced_markdown_is_delivered_as_plain_text()
     {
         await using var bot = await StartBotAsync();

@@ -49,6 +49,22 @@ public sealed class ReplySenderTests
     }
 
     [Fact]
+    public async Task Resumed_reply_sends_only_the_parts_after_the_first_unsent_one()
+    {
+        var handler = new StubHttpHandler((_, i) => Tg.SentMessage(100 + i));
+        var sender = new ReplySender(Client(handler), _time);
+
+        var outcome = await sender.SendReplyAsync(42, TwoParts(), replyToMessageId: 7, threadId: 3, firstPart: 1, cancellationToken: Ct);
+
+        Assert.Equal(ReplyStatus.Sent, outcome.Status);
+        Assert.Equal([100], outcome.MessageIds);
+        var body = Assert.Single(handler.Sent).Json;
+        Assert.StartsWith("bbb", (string?)body["text"], StringComparison.Ordinal);
+        Assert.Null(body["reply_parameters"]);
+        Assert.Equal(3, (int?)body["message_thread_id"]);
+    }
+
+    [Fact]
     public async Task Rate_limit_waits_retry_after_and_resends_the_same_part_in_order()
     {
         var handler = new StubHttpHandler((_, i) => i == 0
