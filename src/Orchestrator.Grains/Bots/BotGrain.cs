@@ -57,8 +57,11 @@ public sealed partial class BotGrain(
 
     private string ReplicaUuid => this.GetPrimaryKeyString();
 
-    /// <summary>A poll that has not answered by then is hung: Telegram answers within the poll timeout.</summary>
-    private TimeSpan PollDeadline => TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout + _options.PollGrace;
+    /// <summary>A running bot is healthy while its last poll answered within this (SPEC §5): Telegram answers within the poll timeout.</summary>
+    private TimeSpan PollHealthyWithin => TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout;
+
+    /// <summary>A poll that has not answered by then is hung, and cancelled.</summary>
+    private TimeSpan PollDeadline => PollHealthyWithin + _options.PollGrace;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -235,16 +238,13 @@ public sealed partial class BotGrain(
             return (BotStatus.Stopped, _statusSince);
         }
 
-        if (_status == BotStatus.Running)
+        // Healthy while making progress: the last getUpdates answered within the poll timeout plus the health-check
+        // timeout. A hung poll, or a loop stuck in retries, turns the bot unhealthy; /health and the silo's report read
+        // the same rule (LocalBot.ObservedStatus).
+        var now = time.GetUtcNow();
+        if (_status == BotStatus.Running && _local.ObservedStatus(now) == BotStatus.Unhealthy)
         {
-            // Healthy while making progress: the last getUpdates round trip ended within the poll timeout plus the
-            // health-check grace. A poll that is hung, or a loop stuck in retries, turns the bot unhealthy.
-            var lastProgress = _run.LastPollAt ?? _run.RunningSince ?? _statusSince;
-            var limit = TimeSpan.FromSeconds(_pollTimeoutSeconds) + _options.HealthCheckTimeout;
-            if (lastProgress is { } last && time.GetUtcNow() - last > limit)
-            {
-                return (BotStatus.Unhealthy, last + limit);
-            }
+            return (BotStatus.Unhealthy, _local.HealthyUntil is { } until && until < now ? until : now);
         }
 
         return (_status, _statusSince);
@@ -363,6 +363,7 @@ public sealed partial class BotGrain(
                 State.BotUsername = me.Username;
                 run.Conversation = conversations.Create(run.Definition, client, me);
                 run.RunningSince = time.GetUtcNow();
+                _local.Progressed(run.RunningSince.Value + PollHealthyWithin);
                 _nextRestartAt = null;
                 transientAttempts = 0;
                 SetStatus(BotStatus.Running);
@@ -450,10 +451,13 @@ public sealed partial class BotGrain(
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
+                // Past its deadline (LocalBots.CancelHungPolls): a network fault like any other, retried with the same
+                // back-off. Not a failure of the bot: a stalled Telegram or network would otherwise fail every bot.
                 metrics.TelegramError("getUpdates", "timeout");
-                transientAttempts++;
                 RecordError($"getUpdates did not answer within {PollDeadline.TotalSeconds:0} s");
-                LogPollHung(logger, ReplicaUuid, PollDeadline);
+                var delay = Backoff.TransientRetryDelay(++transientAttempts, _options.TransientRetryDelay, Random.Shared.NextDouble());
+                LogPollHung(logger, ReplicaUuid, PollDeadline, delay);
+                await DelayAsync(delay, stopping); // a stop ends the loop at the top
                 continue;
             }
             catch (ApiRequestException ex) when (ex.ErrorCode == 409)
@@ -478,6 +482,7 @@ public sealed partial class BotGrain(
             transientAttempts = 0;
             var now = time.GetUtcNow();
             run.LastPollAt = now;
+            _local.Progressed(now + PollHealthyWithin);
             run.ConfirmedToTelegram = offset;
             if (State.ConsecutiveFailures > 0 && run.RunningSince is { } since && now - since >= _options.StablePeriod)
             {
@@ -746,8 +751,8 @@ public sealed partial class BotGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} poll failed: {Error}; retrying in {Delay}")]
     private static partial void LogPollRetry(ILogger logger, string replicaUuid, string error, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} poll did not answer within {Deadline}; replacing it")]
-    private static partial void LogPollHung(ILogger logger, string replicaUuid, TimeSpan deadline);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid} poll did not answer within {Deadline}; retrying in {Delay}")]
+    private static partial void LogPollHung(ILogger logger, string replicaUuid, TimeSpan deadline, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bot {ReplicaUuid}: another poller holds the token (409, {Conflicts} so far); backing off {Delay}")]
     private static partial void LogConflict(ILogger logger, string replicaUuid, long conflicts, TimeSpan delay);

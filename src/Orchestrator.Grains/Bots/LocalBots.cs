@@ -48,6 +48,7 @@ public sealed class LocalBot(string replicaUuid)
     private int _status = (int)BotStatus.Stopped;
     private long _fingerprint;
     private long _aliveUntilTicks = long.MaxValue;
+    private long _healthyUntilTicks = long.MaxValue;
     private Task? _loop;
     private CancellationTokenSource? _poll;
 
@@ -73,6 +74,7 @@ public sealed class LocalBot(string replicaUuid)
     public void RunStarted(Task loop)
     {
         Volatile.Write(ref _aliveUntilTicks, long.MaxValue);
+        Volatile.Write(ref _healthyUntilTicks, long.MaxValue);
         Volatile.Write(ref _loop, loop);
     }
 
@@ -82,6 +84,9 @@ public sealed class LocalBot(string replicaUuid)
     /// <summary>The loop promises its next sign of life (the end of a poll or of a wait) by <paramref name="deadline"/>.</summary>
     public void ExpectActivityBy(DateTimeOffset deadline) => Volatile.Write(ref _aliveUntilTicks, deadline.UtcTicks);
 
+    /// <summary>The loop made progress (started, or a poll answered): it is healthy until <paramref name="healthyUntil"/>.</summary>
+    public void Progressed(DateTimeOffset healthyUntil) => Volatile.Write(ref _healthyUntilTicks, healthyUntil.UtcTicks);
+
     /// <summary>
     /// True when the bot needs the supervisor: it is not failed (only a reload or a PUT revives a failed bot), and its
     /// loop is gone, ended, or has shown no sign of life for <paramref name="grace"/> past the deadline it set itself.
@@ -89,9 +94,18 @@ public sealed class LocalBot(string replicaUuid)
     public bool NeedsCheck(DateTimeOffset now, TimeSpan grace) =>
         Status != BotStatus.Failed && IsOverdue(now, grace);
 
-    /// <summary>The status, as <see cref="BotStatus.Unhealthy"/> while a running bot's loop is past its deadline.</summary>
+    /// <summary>
+    /// The status, as <see cref="BotStatus.Unhealthy"/> while a running bot's loop is gone or has made no progress in
+    /// time (<see cref="Progressed"/>): a hung poll, or polls failing one after another. Every view of a bot's health
+    /// (<c>/status</c>, <c>/health</c>, the silo's report, the metrics) reads this one rule.
+    /// </summary>
     public BotStatus ObservedStatus(DateTimeOffset now) =>
-        Status is BotStatus.Running && IsOverdue(now, TimeSpan.Zero) ? BotStatus.Unhealthy : Status;
+        Status is BotStatus.Running && (!LoopAlive || now.UtcTicks > Volatile.Read(ref _healthyUntilTicks)) ? BotStatus.Unhealthy : Status;
+
+    /// <summary>Until when the loop counts as healthy without more progress; null before its first.</summary>
+    public DateTimeOffset? HealthyUntil => Volatile.Read(ref _healthyUntilTicks) is var ticks && ticks != long.MaxValue
+        ? new DateTimeOffset(ticks, TimeSpan.Zero)
+        : null;
 
     /// <summary>
     /// A long poll starts that must end by <paramref name="deadline"/>; past it, <see cref="CancelPollIfHung"/> cancels
@@ -128,7 +142,8 @@ public sealed class LocalBot(string replicaUuid)
         }
     }
 
+    private bool LoopAlive => Volatile.Read(ref _loop) is { IsCompleted: false };
+
     private bool IsOverdue(DateTimeOffset now, TimeSpan grace) =>
-        Volatile.Read(ref _loop) is not { IsCompleted: false }
-        || now.UtcTicks - grace.Ticks > Volatile.Read(ref _aliveUntilTicks);
+        !LoopAlive || now.UtcTicks - grace.Ticks > Volatile.Read(ref _aliveUntilTicks);
 }

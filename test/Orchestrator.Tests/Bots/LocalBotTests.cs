@@ -32,6 +32,7 @@ public sealed class LocalBotTests
     public void A_loop_past_its_deadline_plus_grace_needs_a_check_and_shows_unhealthy()
     {
         var bot = Running(new TaskCompletionSource());
+        bot.Progressed(Now);
         bot.ExpectActivityBy(Now);
 
         Assert.Equal(BotStatus.Unhealthy, bot.ObservedStatus(Now + TimeSpan.FromSeconds(1)));
@@ -90,6 +91,24 @@ public sealed class LocalBotTests
 
         Assert.Equal(1, registry.CancelHungPolls(Now + TimeSpan.FromSeconds(57)));
         Assert.True(poll.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_running_bot_without_progress_in_time_shows_unhealthy_while_its_loop_keeps_its_deadlines()
+    {
+        var bot = Running(new TaskCompletionSource());
+        Assert.Null(bot.HealthyUntil);
+        bot.Progressed(Now + TimeSpan.FromSeconds(51));
+        bot.ExpectActivityBy(Now + TimeSpan.FromSeconds(56));
+
+        Assert.Equal(BotStatus.Running, bot.ObservedStatus(Now + TimeSpan.FromSeconds(51)));
+        Assert.Equal(BotStatus.Unhealthy, bot.ObservedStatus(Now + TimeSpan.FromSeconds(52)));
+        Assert.Equal(Now + TimeSpan.FromSeconds(51), bot.HealthyUntil);
+        // Unhealthy is not yet hung: the supervisor steps in only once the loop breaks its own deadline.
+        Assert.False(bot.NeedsCheck(Now + TimeSpan.FromSeconds(56), Grace));
+
+        bot.Progressed(Now + TimeSpan.FromSeconds(103));
+        Assert.Equal(BotStatus.Running, bot.ObservedStatus(Now + TimeSpan.FromSeconds(52)));
     }
 
     [Fact]
