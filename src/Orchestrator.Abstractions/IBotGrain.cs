@@ -28,6 +28,13 @@ public interface IBotGrain : IGrainWithStringKey
     /// failed bot with an unchanged definition.
     /// </summary>
     Task<BotStatus> CheckHealthAsync(BotDefinition expected);
+
+    /// <summary>
+    /// Called by this activation's own silo as it begins to shut down, before it leaves the cluster: stops the loop
+    /// (in-flight replies may finish within the graceful timeout, the offset is persisted and confirmed) and starts none
+    /// here again. The bot runs again once activated on another silo, and never polls from both.
+    /// </summary>
+    Task HandOverAsync();
 }
 
 /// <summary>Outcome of <see cref="IOrchestratorGrain.CreateBotAsync"/>.</summary>

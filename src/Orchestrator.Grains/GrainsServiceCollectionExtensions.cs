@@ -14,7 +14,7 @@ public static class GrainsServiceCollectionExtensions
     /// <summary>
     /// Adds the bot runtime: Telegram clients, the Sensay client, conversations, the upstream source of the desired
     /// set, the clock, this silo's <see cref="LocalBots"/> and the <see cref="SiloBotReporter"/> that reports them to the
-    /// orchestrator (and wakes it). Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
+    /// orchestrator (and wakes it), and the <see cref="BotHandover"/> that stops them before the silo leaves. Options (<see cref="BotOptions"/>, <see cref="OrchestratorOptions"/>,
     /// <see cref="TelegramClientOptions"/>, <c>SensayOptions</c>) are configured by the caller.
     /// </summary>
     public static IServiceCollection AddBotRuntime(this IServiceCollection services)
@@ -32,6 +32,7 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<IConversationFactory, SensayConversationFactory>();
         services.TryAddSingleton<IBotDefinitionSource, SensayBotDefinitionSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, SiloBotReporter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, BotHandover>());
         return services;
     }
 }

@@ -158,6 +158,13 @@ public sealed partial class BotGrain(
 
     Task<BotStatusReport?> IBotGrain.GetStatusAsync() => Task.FromResult(BuildReport());
 
+    async Task IBotGrain.HandOverAsync()
+    {
+        // LocalBots.SiloStopping is already set, so nothing starts the loop here again.
+        await StopRunAsync();
+        LogHandedOver(logger, ReplicaUuid);
+    }
+
     async Task<BotStatus> IBotGrain.CheckHealthAsync(BotDefinition expected)
     {
         if (State.Definition != expected)
@@ -175,7 +182,7 @@ public sealed partial class BotGrain(
 
             await ((IBotGrain)this).ApplyAsync(expected);
         }
-        else if (_local.NeedsCheck(time.GetUtcNow(), _options.HealthCheckInterval))
+        else if (!localBots.SiloStopping && _local.NeedsCheck(time.GetUtcNow(), _options.HealthCheckInterval))
         {
             // The loop died without failing the bot, or hangs past every deadline it set itself: replace it.
             State.ConsecutiveFailures++;
@@ -260,9 +267,17 @@ public sealed partial class BotGrain(
         }
     }
 
-    /// <summary>Starts a run of the loop, after <paramref name="delay"/> when it replaces a failed one.</summary>
+    /// <summary>
+    /// Starts a run of the loop, after <paramref name="delay"/> when it replaces a failed one; none while the silo hands
+    /// its bots over (the bot then runs once activated on another silo).
+    /// </summary>
     private void StartRun(BotDefinition definition, TimeSpan delay = default)
     {
+        if (localBots.SiloStopping)
+        {
+            return;
+        }
+
         var run = new BotRun(definition, State.Offset);
         _run = run;
         SetStatus(BotStatus.Restarting);
@@ -738,6 +753,9 @@ public sealed partial class BotGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} removed")]
     private static partial void LogRemoved(ILogger logger, string replicaUuid);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bot {ReplicaUuid} stopped: its silo shuts down and hands it over")]
+    private static partial void LogHandedOver(ILogger logger, string replicaUuid);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bot {ReplicaUuid} started as @{BotUsername}")]
     private static partial void LogStarted(ILogger logger, string replicaUuid, string? botUsername);

@@ -17,8 +17,16 @@ public sealed class LocalBots
     /// <summary>Forgets the activation's entry, unless a newer activation already replaced it.</summary>
     public void Forget(LocalBot bot) => _bots.TryRemove(KeyValuePair.Create(bot.ReplicaUuid, bot));
 
+    private volatile bool _siloStopping;
+
     /// <summary>A snapshot of the entries.</summary>
     public ICollection<LocalBot> All => _bots.Values;
+
+    /// <summary>This silo hands its bots over (<see cref="Orchestration.BotHandover"/>): no bot loop starts here any more.</summary>
+    public bool SiloStopping => _siloStopping;
+
+    /// <summary>Marks the silo as shutting down; see <see cref="SiloStopping"/>.</summary>
+    public void BeginSiloStop() => _siloStopping = true;
 
     /// <summary>
     /// Cancels every long poll past its deadline; returns how many. One walk over the silo's bots replaces a timer

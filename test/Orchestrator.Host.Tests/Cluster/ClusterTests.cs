@@ -12,7 +12,8 @@ namespace Orchestrator.Host.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterTests(RedisFixture fixture)
 {
-    private static readonly TimeSpan FailoverLimit = TimeSpan.FromSeconds(30);
+    /// <summary>SPEC §8's goal for a bot of a killed silo to run again (measured here: 1-3 s).</summary>
+    private static readonly TimeSpan FailoverLimit = TimeSpan.FromSeconds(20);
 
     private static ITestOutputHelper? Output => TestContext.Current.TestOutputHelper;
 
@@ -46,6 +47,9 @@ public sealed class ClusterTests(RedisFixture fixture)
             var hosts = entries.Select(e => e.Silo).Distinct().ToArray();
             Assert.True(hosts.Length >= 2 && hosts.All(h => scope.Live.Any(s => s.Hosts(h))), $"bots on {string.Join(", ", hosts)}\n{scope.Dump()}");
         }
+
+        // A joining silo never starts a second poller of a bot that runs elsewhere.
+        Assert.True(scope.Telegram.ConflictCount == 0, $"{scope.Telegram.ConflictCount} conflicts (409)\n{scope.Dump()}");
     }
 
     [Fact]
@@ -93,6 +97,8 @@ public sealed class ClusterTests(RedisFixture fixture)
                 $"(answers meanwhile: {string.Join(", ", codes.GroupBy(c => c).Select(g => $"{g.Count()}×{g.Key}"))}); every bot polling again after {allPolling.TotalSeconds:0.00} s " +
                 $"(each: {string.Join(", ", pollingAgain.Order().Select(s => s.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}); answering new messages after {allAnswering.TotalSeconds:0.00} s; 409s: {scope.Telegram.ConflictCount - conflicts}");
             Assert.True(codes.All(c => c is 200 or 503), $"/status answered {string.Join(", ", codes.Distinct())} during the failover; expected only 200 or 503");
+            // The dead silo polls no more, and its bots start elsewhere only once membership declared it dead.
+            Assert.True(scope.Telegram.ConflictCount == conflicts, $"{scope.Telegram.ConflictCount - conflicts} conflicts (409) in kill round {round}\n{scope.Dump()}");
 
             if (round < 3)
             {
@@ -133,8 +139,8 @@ public sealed class ClusterTests(RedisFixture fixture)
         await AssertNothingLostOrDuplicatedAsync(scope, bots.Select(b => b.Token));
         var overlap = scope.Telegram.ConflictCount - conflicts;
         scope.Log($"SIGTERM: {victim.Name} with {victimBots.Length} bots exited with 0 after {elapsed.TotalSeconds:0.00} s; its bots answered new messages after {answering.TotalSeconds:0.00} s; 409s: {overlap}");
-        // An overlap of at most one poll per moved bot: the new poller's first getUpdates ends the old one's.
-        Assert.True(overlap <= victimBots.Length, $"{overlap} conflicts (409) for {victimBots.Length} moved bots\n{scope.Dump()}");
+        // The leaving silo stops each bot's poll before the bot can activate elsewhere: never two pollers.
+        Assert.True(overlap == 0, $"{overlap} conflicts (409) for {victimBots.Length} moved bots\n{scope.Dump()}");
     }
 
     [Fact]

@@ -44,6 +44,24 @@ public sealed class SupervisionTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_token_revoked_while_polling_fails_the_bot_at_once_without_retries()
+    {
+        var bot = fixture.NewBot();
+        await fixture.Orchestrator.CreateBotAsync(bot);
+        await Telegram.WaitForPendingPollAsync(bot.Token, Timeout);
+
+        Telegram.RevokeToken(bot.Token);
+
+        var failed = await WaitForStatusAsync(bot, BotStatus.Failed);
+        Assert.Equal("token rejected by Telegram", failed.LastError);
+        Assert.Equal(0, failed.Restarts);
+        var calls = Telegram.Calls(bot.Token).Count;
+        await LetTwoPollsPassAsync();
+        Assert.Equal(calls, Telegram.Calls(bot.Token).Count);
+        await fixture.Orchestrator.DeleteBotAsync(bot.ReplicaUuid);
+    }
+
+    [Fact]
     public async Task Repeated_start_failures_end_in_failed_and_a_put_revives_the_bot()
     {
         var bot = fixture.NewBot();
