@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Abstractions;
+using Orchestrator.Fakes.Sensay;
 using Orchestrator.Grains.Bots;
 using Orchestrator.Grains.Orchestration;
 using Orchestrator.Tests.Infrastructure;
@@ -110,6 +111,25 @@ public sealed class CadenceTests(CadenceFixture fixture) : IClassFixture<Cadence
         Assert.Contains(replica.Uuid, await fixture.Orchestrator.GetBotIdsAsync());
         var status = await fixture.WaitForStatusAsync(replica.Uuid, BotStatus.Running, Timeout);
         Assert.Equal(replica.Slug, status.ReplicaSlug);
+    }
+
+    [Fact]
+    public async Task A_failed_reload_changes_nothing_and_the_next_tick_retries_it()
+    {
+        await fixture.Orchestrator.EnsureStartedAsync();
+        var replica = ReconciliationClusterFixture.NewReplica();
+        static bool IsFailure(CapturedLog e) => e.Category == typeof(OrchestratorGrain).FullName && e.Text.StartsWith("Reload failed, nothing changed", StringComparison.Ordinal);
+        var injected = DateTimeOffset.UtcNow;
+        fixture.Sensay.InjectFault(SensayRoute.ReplicaList, new SensayFault { StatusCode = 500, Times = int.MaxValue });
+
+        fixture.Sensay.AddReplica(replica);
+
+        var failures = await fixture.Logs.WaitForAsync(e => e.Time > injected && IsFailure(e), count: 2, "two failed reloads", Timeout);
+        Assert.DoesNotContain(replica.Uuid, await fixture.Orchestrator.GetBotIdsAsync());
+        fixture.Sensay.ClearFaults();
+        await fixture.Telegram.WaitForPendingPollAsync(replica.TelegramToken!, Timeout);
+        Assert.Contains(replica.Uuid, await fixture.Orchestrator.GetBotIdsAsync());
+        Assert.True(failures[1].Time - failures[0].Time >= CadenceFixture.Interval * 0.5, "the second attempt came before the next tick");
     }
 }
 
