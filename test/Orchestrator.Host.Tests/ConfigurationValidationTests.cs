@@ -1,5 +1,9 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Host.Hosting;
 using Orchestrator.Host.Options;
 
 namespace Orchestrator.Host.Tests;
@@ -185,6 +189,47 @@ public sealed class ConfigurationValidationTests
         Assert.True(options.IsCluster);
         Assert.Equal("10.1.2.3", options.AdvertisedIp?.ToString());
         Assert.Equal(11111, options.SiloPort); // empty counts as unset
+    }
+
+    [Fact]
+    public void LOG_LEVEL_sets_the_level_of_our_logs_while_HttpClient_request_logs_stay_off()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection([new("LOG_LEVEL", "debug")]);
+
+        builder.AddOrchestratorConfiguration();
+
+        using var provider = builder.Services.BuildServiceProvider();
+        var loggers = provider.GetRequiredService<ILoggerFactory>();
+        Assert.True(loggers.CreateLogger("Orchestrator.Grains.Bots.BotGrain").IsEnabled(LogLevel.Debug));
+        Assert.False(loggers.CreateLogger("Orchestrator.Grains.Bots.BotGrain").IsEnabled(LogLevel.Trace));
+        // Their URLs carry bot tokens.
+        Assert.False(loggers.CreateLogger("System.Net.Http.HttpClient.telegram.LogicalHandler").IsEnabled(LogLevel.Information));
+    }
+
+    [Theory]
+    [InlineData("Development", "from-file")]
+    [InlineData("Production", null)]
+    public void Dotenv_file_is_read_in_development_only_and_below_the_environment_variables(string environment, string? expected)
+    {
+        var root = Directory.CreateTempSubdirectory("orchestrator-dotenv-");
+        try
+        {
+            File.WriteAllText(Path.Combine(root.FullName, ConfigurationWebApplicationBuilderExtensions.DotEnvFile), "ORCHESTRATOR_DOTENV_PROBE=from-file\n");
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = root.FullName });
+
+            builder.AddOrchestratorConfiguration();
+
+            Assert.Equal(expected, builder.Configuration["ORCHESTRATOR_DOTENV_PROBE"]);
+            var sources = builder.Configuration.Sources.ToList();
+            var dotenv = sources.FindIndex(s => s is DotEnvConfigurationSource);
+            var environmentVariables = sources.FindIndex(s => s is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
+            Assert.True(expected is null ? dotenv < 0 : dotenv >= 0 && dotenv < environmentVariables, $"dotenv source at {dotenv}, environment variables at {environmentVariables}");
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
     }
 
     [Fact]
