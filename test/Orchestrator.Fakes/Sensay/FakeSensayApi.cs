@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,6 +23,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
     private readonly List<CompletionRequest> _completions = [];
     private readonly List<HistoryRequest> _history = [];
     private readonly Dictionary<string, string> _users = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _expiredLicenses = new(StringComparer.Ordinal);
     private readonly List<(SensayRoute Route, SensayFault Fault, int[] Remaining)> _faults = [];
     private readonly CancellationTokenSource _shutdown = new();
     private Func<CompletionRequest, CancellationToken, Task<string>> _completionHandler = DefaultCompletion;
@@ -136,6 +138,15 @@ public sealed class FakeSensayApi : IAsyncDisposable
         {
             _replicas.Add(replica);
             _replicaIds.Add(replica.Uuid);
+        }
+    }
+
+    /// <summary>The licence service answers <c>{"valid":false}</c> for this replica from now on.</summary>
+    public void ExpireLicense(string uuid)
+    {
+        lock (_sync)
+        {
+            _expiredLicenses.Add(uuid);
         }
     }
 
@@ -299,6 +310,7 @@ public sealed class FakeSensayApi : IAsyncDisposable
             ["v1", "replicas", var uuid, "chat", "history", "telegram"] when method == "POST" => (SensayRoute.History, uuid),
             ["v1", "users", "me"] when method == "GET" => (SensayRoute.Users, null),
             ["v1", "users"] when method == "POST" => (SensayRoute.Users, null),
+            ["api", "license", "telegram", var uuid] when method == "GET" => (SensayRoute.License, uuid),
             _ => (SensayRoute.Other, null),
         };
     }
@@ -371,6 +383,13 @@ public sealed class FakeSensayApi : IAsyncDisposable
                 await WriteAsync(context, 200, """{"success":true,"items":[{"uuid":"trunc""").ConfigureAwait(false);
                 return;
             }
+        }
+
+        if (route == SensayRoute.License && _options.LicenseSecretKey is { } secret)
+        {
+            // Another service: no organisation secret, no API version; a JWT for the replica instead.
+            await CheckLicenseAsync(context, secret, uuid!).ConfigureAwait(false);
+            return;
         }
 
         if (_options.ApiKey is { } key && request.Headers["X-ORGANIZATION-SECRET"].ToString() != key)
@@ -578,6 +597,58 @@ public sealed class FakeSensayApi : IAsyncDisposable
         await (known
             ? WriteAsync(context, 200, """{"success":true}""")
             : WriteErrorAsync(context, 404, $"Replica {uuid} not found")).ConfigureAwait(false);
+    }
+
+    private async Task CheckLicenseAsync(HttpContext context, string secret, string uuid)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || !IsValidToken(authorization["Bearer ".Length..], secret, uuid))
+        {
+            await WriteErrorAsync(context, 401, "Unauthorized: invalid licence token").ConfigureAwait(false);
+            return;
+        }
+
+        bool expired;
+        lock (_sync)
+        {
+            expired = _expiredLicenses.Contains(uuid);
+        }
+
+        await WriteAsync(context, 200, new JsonObject { ["valid"] = !expired }.ToJsonString()).ConfigureAwait(false);
+    }
+
+    /// <summary>An HS256 JWT signed with <paramref name="secret"/>, for <paramref name="uuid"/>, not expired.</summary>
+    private bool IsValidToken(string token, string secret, string uuid)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            return false;
+        }
+
+        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes($"{parts[0]}.{parts[1]}"));
+        byte[] signature;
+        JsonObject? payload;
+        try
+        {
+            signature = Base64UrlDecode(parts[2]);
+            payload = JsonNode.Parse(Base64UrlDecode(parts[1])) as JsonObject;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(signature, expected)
+            && payload?["replicaUUID"]?.GetValue<string>() == uuid
+            && payload["exp"]?.GetValue<long>() is { } exp
+            && exp > _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+    }
+
+    private static byte[] Base64UrlDecode(string value)
+    {
+        var base64 = value.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '='));
     }
 
     private async Task GetMeAsync(HttpContext context)

@@ -12,6 +12,12 @@ public sealed class FakeSensayOptions
     /// <summary>When set, requests need <c>X-ORGANIZATION-SECRET</c> equal to it (else 401). Default null: not checked.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// When set, the fake also serves the licence service (<c>GET /api/license/telegram/{uuid}</c>), which needs a
+    /// Bearer HS256 JWT signed with this secret, unexpired, for that replica (else 401). Default null: no licence service.
+    /// </summary>
+    public string? LicenseSecretKey { get; set; }
+
     /// <summary>Requests without <c>X-API-VERSION: 2025-04-01</c> get 400. Default true.</summary>
     public bool RequireApiVersion { get; set; } = true;
 

@@ -61,6 +61,9 @@ public enum SensayRoute
     /// <summary><c>GET /v1/users/me</c> and <c>POST /v1/users</c>.</summary>
     Users,
 
+    /// <summary><c>GET /api/license/telegram/{uuid}</c>: the licence service, when <see cref="FakeSensayOptions.LicenseSecretKey"/> is set.</summary>
+    License,
+
     /// <summary>Anything else (answered 404).</summary>
     Other,
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Fakes.Sensay;
+using Orchestrator.Sensay;
 
 namespace Orchestrator.Tests.Fakes;
 
@@ -17,6 +18,31 @@ public sealed class FakeSensayApiTests
         client.DefaultRequestHeaders.Add("X-ORGANIZATION-SECRET", Key);
         client.DefaultRequestHeaders.Add("X-API-VERSION", "2025-04-01");
         return client;
+    }
+
+    [Fact]
+    public async Task Licence_service_wants_a_fresh_token_for_the_replica_signed_with_its_secret()
+    {
+        await using var api = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = Key, LicenseSecretKey = "licence-secret" }, Ct);
+        using var http = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
+        var now = DateTimeOffset.UtcNow;
+
+        async Task<(HttpStatusCode Status, string Body)> AskAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/license/telegram/r1");
+            request.Headers.Authorization = new("Bearer", token);
+            using var response = await http.SendAsync(request, Ct);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+        }
+
+        Assert.Equal((HttpStatusCode.OK, """{"valid":true}"""), await AskAsync(LicenseToken.Create("licence-secret", "r1", now)));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AskAsync(LicenseToken.Create("another-secret", "r1", now))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AskAsync(LicenseToken.Create("licence-secret", "r2", now))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AskAsync(LicenseToken.Create("licence-secret", "r1", now - TimeSpan.FromMinutes(5)))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AskAsync("not.a-token")).Status);
+
+        api.ExpireLicense("r1");
+        Assert.Equal((HttpStatusCode.OK, """{"valid":false}"""), await AskAsync(LicenseToken.Create("licence-secret", "r1", now)));
     }
 
     [Fact]

@@ -44,6 +44,9 @@ public abstract class BotClusterFixture : IAsyncLifetime
     /// <summary>False: <c>SENSAY_API_URL</c> unset (the Sensay client has no base URL).</summary>
     protected virtual bool UpstreamConfigured => true;
 
+    /// <summary>When set, the fake Sensay also serves the licence service, and the silos check licences with this secret.</summary>
+    protected virtual string? LicenseSecretKey => null;
+
     /// <summary>Runs after the fakes started and before the cluster deploys (e.g. to seed Sensay's replicas).</summary>
     protected virtual void BeforeDeploy()
     {
@@ -110,7 +113,7 @@ public abstract class BotClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Telegram = await TelegramEmulator.StartAsync();
-        Sensay = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = ApiKey });
+        Sensay = await FakeSensayApi.StartAsync(new FakeSensayOptions { ApiKey = ApiKey, LicenseSecretKey = LicenseSecretKey });
         var builder = new InProcessTestClusterBuilder(SiloCount);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -130,6 +133,8 @@ public abstract class BotClusterFixture : IAsyncLifetime
             {
                 o.BaseUrl = UpstreamConfigured ? Sensay.BaseUrl : null;
                 o.ApiKey = UpstreamConfigured ? ApiKey : null;
+                o.LicenseBaseUrl = LicenseSecretKey is null ? null : Sensay.BaseUrl;
+                o.LicenseSecretKey = LicenseSecretKey;
                 Configure(o);
             });
             silo.Services.Configure<BotOptions>(Configure);
