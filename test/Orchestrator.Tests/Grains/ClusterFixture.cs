@@ -34,10 +34,13 @@ public sealed class ClusterFixture : BotClusterFixture
     /// A fresh bot definition with a unique, well-formed token. Its replica exists in the fake Sensay (so completions
     /// work) without a Telegram integration (so a reload would not pick it up).
     /// </summary>
-    public BotDefinition NewBot(string? slug = null)
+    public BotDefinition NewBot(string? slug = null) => NewBot(Sensay, slug);
+
+    /// <summary><see cref="NewBot(string?)"/> for another fixture's fake Sensay.</summary>
+    public static BotDefinition NewBot(FakeSensayApi sensay, string? slug = null)
     {
         var bot = NewDefinition(slug);
-        Sensay.AddReplica(new FakeReplica(bot.ReplicaUuid, bot.ReplicaSlug, TelegramToken: null, bot.OwnerUuid, HasTelegramIntegration: false));
+        sensay.AddReplica(new FakeReplica(bot.ReplicaUuid, bot.ReplicaSlug, TelegramToken: null, bot.OwnerUuid, HasTelegramIntegration: false));
         return bot;
     }
 

@@ -18,12 +18,7 @@ public sealed class LicenseFixture : BotClusterFixture
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IBotDefinitionSource>(new NoUpstream());
 
-    public BotDefinition NewBot()
-    {
-        var bot = ClusterFixture.NewDefinition();
-        Sensay.AddReplica(new FakeReplica(bot.ReplicaUuid, bot.ReplicaSlug, TelegramToken: null, bot.OwnerUuid, HasTelegramIntegration: false));
-        return bot;
-    }
+    public BotDefinition NewBot() => ClusterFixture.NewBot(Sensay);
 }
 
 /// <summary>sensay-api.md, "Optional licence check": an inactive plan gets the renewal text instead of a completion.</summary>

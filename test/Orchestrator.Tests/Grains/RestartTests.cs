@@ -35,7 +35,7 @@ public sealed class RestartTests(RestartFixture fixture) : IClassFixture<Restart
         var bot = ClusterFixture.NewDefinition();
         // A 400 on getUpdates is neither transient nor a conflict: the loop crashes, twice, then runs.
         fixture.Telegram.InjectFault(bot.Token, "getUpdates", TelegramFault.BadRequest("Bad Request: something unexpected", times: 2));
-        var interval = TimeSpan.FromMilliseconds(500); // the fixture's HEALTH_CHECK_INTERVAL_MS
+        var interval = BotClusterFixture.HealthCheckInterval;
 
         await fixture.Orchestrator.CreateBotAsync(bot);
 

@@ -22,6 +22,9 @@ public abstract class BotClusterFixture : IAsyncLifetime
     /// <summary>Long-poll timeout of the bots under test: short, so stop and health paths are quick.</summary>
     public const int PollTimeoutSeconds = 2;
 
+    /// <summary>The bots' <c>HEALTH_CHECK_INTERVAL_MS</c>, also where restart back-off starts.</summary>
+    public static readonly TimeSpan HealthCheckInterval = TimeSpan.FromMilliseconds(500);
+
     public TelegramEmulator Telegram { get; private set; } = null!;
 
     public FakeSensayApi Sensay { get; private set; } = null!;
@@ -63,7 +66,7 @@ public abstract class BotClusterFixture : IAsyncLifetime
     /// <summary>Bot supervision timing, short so retries and health paths take milliseconds.</summary>
     protected virtual void Configure(BotOptions options)
     {
-        options.HealthCheckInterval = TimeSpan.FromMilliseconds(500);
+        options.HealthCheckInterval = HealthCheckInterval;
         options.HealthCheckTimeout = TimeSpan.FromSeconds(1);
         options.GracefulShutdownTimeout = TimeSpan.FromSeconds(1);
         options.BusyPollDelay = TimeSpan.FromMilliseconds(100);
