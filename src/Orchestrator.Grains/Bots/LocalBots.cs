@@ -19,8 +19,23 @@ public sealed class LocalBots
 
     private volatile bool _siloStopping;
 
-    /// <summary>A snapshot of the entries.</summary>
-    public ICollection<LocalBot> All => _bots.Values;
+    /// <summary>
+    /// The entries, enumerated without taking the dictionary's locks or copying it, as <c>Values</c> would: the silo's
+    /// supervisor walks them every health-check interval. An entry added or removed meanwhile may or may not be seen.
+    /// </summary>
+    public IEnumerable<LocalBot> All
+    {
+        get
+        {
+            foreach (var (_, bot) in _bots)
+            {
+                yield return bot;
+            }
+        }
+    }
+
+    /// <summary>How many entries there are.</summary>
+    public int Count => _bots.Count;
 
     /// <summary>This silo hands its bots over (<see cref="Orchestration.BotHandover"/>): no bot loop starts here any more.</summary>
     public bool SiloStopping => _siloStopping;
@@ -35,7 +50,7 @@ public sealed class LocalBots
     public int CancelHungPolls(DateTimeOffset now)
     {
         var cancelled = 0;
-        foreach (var bot in _bots.Values)
+        foreach (var bot in All)
         {
             if (bot.CancelPollIfHung(now))
             {

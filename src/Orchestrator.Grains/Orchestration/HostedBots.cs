@@ -18,7 +18,15 @@ internal sealed class HostedBots
     public void Record(HostedBotsReport report, DateTimeOffset now)
     {
         var count = Math.Min(report.ReplicaUuids.Length, Math.Min(report.Fingerprints.Length, report.Statuses.Length));
-        var bots = new Dictionary<string, (long, BotStatus)>(count, StringComparer.Ordinal);
+
+        // The silo's previous table is refilled rather than replaced: a silo reports every health-check interval,
+        // and a new table of ten thousand entries each time was most of what an idle orchestrator allocated.
+        if (_silos.TryGetValue(report.Silo, out var previous))
+        {
+            previous.Bots.Clear();
+        }
+
+        var bots = previous.Bots ?? new Dictionary<string, (long, BotStatus)>(count, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             bots[report.ReplicaUuids[i]] = (report.Fingerprints[i], report.Statuses[i]);
@@ -53,13 +61,11 @@ internal sealed class HostedBots
 
     private List<BotDefinition> Unreported(IReadOnlyCollection<BotDefinition> desired, bool runningOnly)
     {
+        // Plain loops, no closure per bot: the sweep runs every health-check interval over every desired bot.
         var unreported = new List<BotDefinition>();
         foreach (var definition in desired)
         {
-            var fingerprint = FingerprintOf(definition);
-            if (!_silos.Values.Any(s => s.Bots.TryGetValue(definition.ReplicaUuid, out var reported)
-                && reported.Fingerprint == fingerprint
-                && (!runningOnly || reported.Status == BotStatus.Running)))
+            if (!IsReported(definition.ReplicaUuid, FingerprintOf(definition), runningOnly))
             {
                 unreported.Add(definition);
             }
@@ -76,6 +82,21 @@ internal sealed class HostedBots
         }
 
         return unreported;
+    }
+
+    private bool IsReported(string replicaUuid, long fingerprint, bool runningOnly)
+    {
+        foreach (var (bots, _) in _silos.Values)
+        {
+            if (bots.TryGetValue(replicaUuid, out var reported)
+                && reported.Fingerprint == fingerprint
+                && (!runningOnly || reported.Status == BotStatus.Running))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private long FingerprintOf(BotDefinition definition)

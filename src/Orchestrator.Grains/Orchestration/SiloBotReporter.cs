@@ -42,9 +42,10 @@ public sealed partial class SiloBotReporter(
     {
         var now = time.GetUtcNow();
         var grace = options.Value.HealthCheckInterval;
-        var ids = new List<string>();
-        var fingerprints = new List<long>();
-        var statuses = new List<BotStatus>();
+        var capacity = localBots.Count;
+        var ids = new List<string>(capacity);
+        var fingerprints = new List<long>(capacity);
+        var statuses = new List<BotStatus>(capacity);
         foreach (var bot in localBots.All)
         {
             if (bot.Fingerprint is not 0 and var fingerprint && !bot.NeedsCheck(now, grace))
