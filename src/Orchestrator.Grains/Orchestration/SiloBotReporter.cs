@@ -42,21 +42,32 @@ public sealed partial class SiloBotReporter(
     {
         var now = time.GetUtcNow();
         var grace = options.Value.HealthCheckInterval;
+
+        // Arrays sized for every bot and trimmed once, if at all: at steady state every bot is reported.
         var capacity = localBots.Count;
-        var ids = new List<string>(capacity);
-        var fingerprints = new List<long>(capacity);
-        var statuses = new List<BotStatus>(capacity);
+        var ids = new string[capacity];
+        var fingerprints = new long[capacity];
+        var statuses = new BotStatus[capacity];
+        var count = 0;
         foreach (var bot in localBots.All)
         {
-            if (bot.Fingerprint is not 0 and var fingerprint && !bot.NeedsCheck(now, grace))
+            if (count < capacity && bot.Fingerprint is not 0 and var fingerprint && !bot.NeedsCheck(now, grace))
             {
-                ids.Add(bot.ReplicaUuid);
-                fingerprints.Add(fingerprint);
-                statuses.Add(bot.ObservedStatus(now));
+                ids[count] = bot.ReplicaUuid;
+                fingerprints[count] = fingerprint;
+                statuses[count] = bot.ObservedStatus(now);
+                count++;
             }
         }
 
-        return new HostedBotsReport(silo.SiloAddress, [.. ids], [.. fingerprints], [.. statuses]);
+        if (count < capacity)
+        {
+            Array.Resize(ref ids, count);
+            Array.Resize(ref fingerprints, count);
+            Array.Resize(ref statuses, count);
+        }
+
+        return new HostedBotsReport(silo.SiloAddress, ids, fingerprints, statuses);
     }
 
     private Task OnStartAsync(CancellationToken cancellationToken)
