@@ -20,7 +20,7 @@ internal sealed class HostedBots
         var count = Math.Min(report.ReplicaUuids.Length, Math.Min(report.Fingerprints.Length, report.Statuses.Length));
 
         // The silo's previous table is refilled rather than replaced: a silo reports every health-check interval,
-        // and a new table of ten thousand entries each time was most of what an idle orchestrator allocated.
+        // and would otherwise leave a table of all its bots to the garbage collector each time.
         if (_silos.TryGetValue(report.Silo, out var previous))
         {
             previous.Bots.Clear();
