@@ -324,9 +324,11 @@ public sealed partial class BotGrain(
     private async Task ConfirmToTelegramAsync(BotRun run)
     {
         var offset = run.ConfirmableOffset;
-        if (run.Poller is null || offset <= run.ConfirmedToTelegram || _stale)
+        if (run.Poller is null || offset <= run.ConfirmedToTelegram || _stale || localBots.HandingOver)
         {
-            // Nothing new to confirm; or this copy is stale, and its getUpdates would cut the live copy's poll (409).
+            // Nothing new to confirm; or this copy is stale, and its getUpdates would cut the live copy's poll (409);
+            // or another silo takes the bot over from the persisted offset, and its first poll confirms. A getUpdates
+            // from here would only race, at Telegram, the long poll just cancelled, and cut it with a 409.
             return;
         }
 

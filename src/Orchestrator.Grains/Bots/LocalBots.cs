@@ -18,6 +18,7 @@ public sealed class LocalBots
     public void Forget(LocalBot bot) => _bots.TryRemove(KeyValuePair.Create(bot.ReplicaUuid, bot));
 
     private volatile bool _siloStopping;
+    private volatile bool _handingOver;
 
     /// <summary>
     /// The entries, enumerated without taking the dictionary's locks or copying it, as <c>Values</c> would: the silo's
@@ -40,8 +41,18 @@ public sealed class LocalBots
     /// <summary>This silo hands its bots over (<see cref="Orchestration.BotHandover"/>): no bot loop starts here any more.</summary>
     public bool SiloStopping => _siloStopping;
 
-    /// <summary>Marks the silo as shutting down; see <see cref="SiloStopping"/>.</summary>
-    public void BeginSiloStop() => _siloStopping = true;
+    /// <summary>
+    /// The silo stops while other silos are active: its bots continue there, from the offsets they persisted to the
+    /// cluster's shared storage, so each successor's first poll confirms what was handled here.
+    /// </summary>
+    public bool HandingOver => _handingOver;
+
+    /// <summary>Marks the silo as shutting down; see <see cref="SiloStopping"/> and <see cref="HandingOver"/>.</summary>
+    public void BeginSiloStop(bool successorsActive)
+    {
+        _handingOver = successorsActive;
+        _siloStopping = true;
+    }
 
     /// <summary>
     /// Cancels every long poll past its deadline; returns how many. One walk over the silo's bots replaces a timer

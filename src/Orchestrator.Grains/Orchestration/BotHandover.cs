@@ -13,7 +13,12 @@ namespace Orchestrator.Grains.Orchestration;
 /// still lists it active) every bot here stops its loop, persists and confirms its offset, and no loop starts here
 /// again; their deactivation then has nothing left to stop.
 /// </summary>
-public sealed partial class BotHandover(IGrainFactory grains, LocalBots localBots, ILogger<BotHandover> logger)
+public sealed partial class BotHandover(
+    IGrainFactory grains,
+    LocalBots localBots,
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
+    ILogger<BotHandover> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>Bots stopped at once: each waits at most the graceful timeout for its replies in flight.</summary>
@@ -25,7 +30,10 @@ public sealed partial class BotHandover(IGrainFactory grains, LocalBots localBot
 
     private async Task OnStopAsync(CancellationToken cancellationToken)
     {
-        localBots.BeginSiloStop();
+        // Other active silos mean a cluster, whose storage is shared: the bots' successors start from their persisted
+        // offsets. A silo alone (embedded, in-memory state) must confirm to Telegram itself as its bots stop.
+        var successorsActive = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(silo.SiloAddress));
+        localBots.BeginSiloStop(successorsActive);
         var bots = localBots.All.Select(b => b.ReplicaUuid).ToArray();
         var started = Stopwatch.GetTimestamp();
         try
