@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -287,8 +288,8 @@ internal static class LicenseToken
 
     public static string Create(string secret, string replicaUuid, DateTimeOffset now)
     {
-        var header = Base64Url("""{"alg":"HS256","typ":"JWT"}"""u8);
-        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        var header = Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8);
+        var payload = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["sub"] = replicaUuid,
             ["replicaUUID"] = replicaUuid,
@@ -297,9 +298,6 @@ internal static class LicenseToken
         }));
         var signingInput = $"{header}.{payload}";
         var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes(signingInput));
-        return $"{signingInput}.{Base64Url(signature)}";
+        return $"{signingInput}.{Base64Url.EncodeToString(signature)}";
     }
-
-    private static string Base64Url(ReadOnlySpan<byte> bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -32,7 +32,8 @@ public sealed partial class BotHandover(
     {
         // Other active silos mean a cluster, whose storage is shared: the bots' successors start from their persisted
         // offsets. A silo alone (embedded, in-memory state) must confirm to Telegram itself as its bots stop.
-        var successorsActive = membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(silo.SiloAddress));
+        var successorsActive = membership.CurrentSnapshot.Members.Values
+            .Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(silo.SiloAddress));
         localBots.BeginSiloStop(successorsActive);
         var bots = localBots.All.Select(b => b.ReplicaUuid).ToArray();
         var started = Stopwatch.GetTimestamp();

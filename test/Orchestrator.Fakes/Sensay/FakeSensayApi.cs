@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -631,8 +632,8 @@ public sealed class FakeSensayApi : IAsyncDisposable
         JsonObject? payload;
         try
         {
-            signature = Base64UrlDecode(parts[2]);
-            payload = JsonNode.Parse(Base64UrlDecode(parts[1])) as JsonObject;
+            signature = Base64Url.DecodeFromChars(parts[2]);
+            payload = JsonNode.Parse(Base64Url.DecodeFromChars(parts[1])) as JsonObject;
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
@@ -643,12 +644,6 @@ public sealed class FakeSensayApi : IAsyncDisposable
             && payload?["replicaUUID"]?.GetValue<string>() == uuid
             && payload["exp"]?.GetValue<long>() is { } exp
             && exp > _options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
-    }
-
-    private static byte[] Base64UrlDecode(string value)
-    {
-        var base64 = value.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '='));
     }
 
     private async Task GetMeAsync(HttpContext context)

@@ -52,13 +52,7 @@ public sealed class RestartTests(RestartFixture fixture) : IClassFixture<Restart
         Assert.True(starts[2].Time - failedPolls[1].Time >= interval * 2 * 0.95, $"second restart after {(starts[2].Time - failedPolls[1].Time).TotalMilliseconds:0} ms");
 
         // Once it has run for the stable period, its next answered poll forgets the failures.
-        using var deadline = new CancellationTokenSource(Timeout);
-        while ((await fixture.Bot(bot.ReplicaUuid).GetStatusAsync())!.ConsecutiveFailures != 0)
-        {
-            await Task.Delay(50, deadline.Token);
-        }
-
-        var stable = (await fixture.Bot(bot.ReplicaUuid).GetStatusAsync())!;
+        var stable = await fixture.WaitForStatusAsync(bot.ReplicaUuid, r => r.ConsecutiveFailures == 0, "forget its failures", Timeout);
         Assert.Equal(2, stable.Restarts);
         Assert.True(DateTimeOffset.UtcNow - afterCrashes.StatusSince >= RestartFixture.StablePeriod * 0.95, "reset before the stable period");
         await fixture.Orchestrator.DeleteBotAsync(bot.ReplicaUuid);

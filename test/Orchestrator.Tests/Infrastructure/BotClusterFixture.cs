@@ -88,14 +88,18 @@ public abstract class BotClusterFixture : IAsyncLifetime
     public IBotGrain Bot(string replicaUuid) => Grains.GetGrain<IBotGrain>(replicaUuid);
 
     /// <summary>Waits until the bot reports <paramref name="status"/> (its status is only observable by asking).</summary>
-    public async Task<BotStatusReport> WaitForStatusAsync(string replicaUuid, BotStatus status, TimeSpan timeout)
+    public Task<BotStatusReport> WaitForStatusAsync(string replicaUuid, BotStatus status, TimeSpan timeout) =>
+        WaitForStatusAsync(replicaUuid, r => r.Status == status, $"be {status}", timeout);
+
+    /// <summary>Waits until the bot's status report satisfies <paramref name="condition"/>, described as <paramref name="what"/>.</summary>
+    public async Task<BotStatusReport> WaitForStatusAsync(string replicaUuid, Func<BotStatusReport, bool> condition, string what, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         BotStatusReport? last = null;
         while (!deadline.IsCancellationRequested)
         {
             last = await Bot(replicaUuid).GetStatusAsync();
-            if (last?.Status == status)
+            if (last is not null && condition(last))
             {
                 return last;
             }
@@ -110,7 +114,7 @@ public abstract class BotClusterFixture : IAsyncLifetime
             }
         }
 
-        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for bot {replicaUuid} to be {status}; last status: {last?.Status.ToString() ?? "undefined"}, last error: {last?.LastError ?? "-"}");
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for bot {replicaUuid} to {what}; last status: {last?.Status.ToString() ?? "undefined"}, last error: {last?.LastError ?? "-"}");
     }
 
     public async ValueTask InitializeAsync()
