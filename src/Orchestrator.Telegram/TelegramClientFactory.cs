@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using Microsoft.Extensions.Options;
+using Orchestrator.Telegram.Http2;
 using Telegram.Bot;
 using Telegram.Bot.Types.Enums;
 
@@ -24,6 +26,7 @@ public sealed class TelegramClientFactory : IDisposable
 
     private readonly HttpClient _httpClient;
     private readonly HttpMessageInvoker _polls;
+    private readonly Http2PollClient? _leanPolls;
     private readonly string _baseUrl;
     private readonly bool _http2;
 
@@ -47,6 +50,12 @@ public sealed class TelegramClientFactory : IDisposable
         _baseUrl = options.BaseUrl;
         _http2 = options.UseHttp2;
         _polls = polls;
+        var baseUri = new Uri(options.BaseUrl);
+        if (options.UseHttp2 && options.LeanPolls && baseUri.Scheme == Uri.UriSchemeHttps && HttpClient.DefaultProxy.IsBypassed(baseUri))
+        {
+            _leanPolls = new Http2PollClient(baseUri, CertificateValidation(options), options.Http2KeepAlivePingDelay, options.Http2KeepAlivePingTimeout);
+        }
+
         HttpMessageHandler pipeline = new CallTimeoutHandler(calls, options.CallTimeout);
         if (options.UseHttp2)
         {
@@ -58,6 +67,9 @@ public sealed class TelegramClientFactory : IDisposable
         // a timer per poll.
         _httpClient = new HttpClient(pipeline, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>Connections of the long polls' own HTTP/2 client open now (0 when it is not in use).</summary>
+    internal int LeanPollConnections => _leanPolls?.ConnectionCount ?? 0;
 
     /// <summary>The calls' shared HTTP client (configured once; it has no timeout of its own, see <see cref="CallTimeoutHandler"/>).</summary>
     public HttpClient HttpClient => _httpClient;
@@ -74,7 +86,7 @@ public sealed class TelegramClientFactory : IDisposable
     /// (without the token) for a malformed token.
     /// </summary>
     public TelegramPoller CreatePoller(string token, IEnumerable<UpdateType> allowedUpdates) =>
-        new(_polls, ClientOptions(token).BaseRequestUrl, allowedUpdates, _http2);
+        new(_polls, ClientOptions(token).BaseRequestUrl, allowedUpdates, _http2, _leanPolls);
 
     private TelegramBotClientOptions ClientOptions(string token)
     {
@@ -87,6 +99,7 @@ public sealed class TelegramClientFactory : IDisposable
     {
         _httpClient.Dispose();
         _polls.Dispose();
+        _leanPolls?.Dispose();
     }
 
     private static SocketsHttpHandler CreateHandler(TelegramClientOptions options, int maxConnections)
@@ -112,17 +125,24 @@ public sealed class TelegramClientFactory : IDisposable
             KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
         };
-        if (options.TrustedCertificateFile is { } file)
-        {
-            if (TelegramCertificateTrust.TryLoad(file, out var trusted) is { } problem)
-            {
-                throw new InvalidOperationException($"TELEGRAM_CA_CERT_FILE {problem}.");
-            }
+        handler.SslOptions.RemoteCertificateValidationCallback = CertificateValidation(options);
+        return handler;
+    }
 
-            handler.SslOptions.RemoteCertificateValidationCallback = new TelegramCertificateTrust(trusted).Validate;
+    /// <summary>The test-only trust of <see cref="TelegramClientOptions.TrustedCertificateFile"/>, or null: the system's.</summary>
+    private static RemoteCertificateValidationCallback? CertificateValidation(TelegramClientOptions options)
+    {
+        if (options.TrustedCertificateFile is not { } file)
+        {
+            return null;
         }
 
-        return handler;
+        if (TelegramCertificateTrust.TryLoad(file, out var trusted) is { } problem)
+        {
+            throw new InvalidOperationException($"TELEGRAM_CA_CERT_FILE {problem}.");
+        }
+
+        return new TelegramCertificateTrust(trusted).Validate;
     }
 
     /// <summary>

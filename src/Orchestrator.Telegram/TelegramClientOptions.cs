@@ -25,6 +25,13 @@ public sealed class TelegramClientOptions
     public bool UseHttp2 { get; set; }
 
     /// <summary>
+    /// HTTP/2 over TLS only: the long polls use the service's own HTTP/2 client (<c>TELEGRAM_LEAN_POLLS</c>, default
+    /// true), in which a pending poll allocates nothing, instead of <see cref="SocketsHttpHandler"/>. Without a proxy;
+    /// a server that does not offer <c>h2</c> is polled through <see cref="SocketsHttpHandler"/> anyway.
+    /// </summary>
+    public bool LeanPolls { get; set; } = true;
+
+    /// <summary>
     /// HTTP/2 only: a connection that received no frame for this long is sent a PING (default 15 s, at least 1 s).
     /// See <see cref="Http2KeepAlivePingTimeout"/>.
     /// </summary>

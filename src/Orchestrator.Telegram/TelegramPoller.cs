@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Unicode;
+using Orchestrator.Telegram.Http2;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 using Telegram.Bot.Types;
@@ -28,22 +30,29 @@ public sealed class TelegramPoller
     private const int DefaultLimit = 100;
 
     private readonly HttpMessageInvoker _invoker;
+    private readonly Http2PollClient? _lean;
     private readonly string _prefix;
+    private readonly string _pathPrefix;
     private readonly string _allowedUpdates;
     private readonly bool _http2;
     private Query? _last;
+    private PollExchange? _exchange;
+    private (int Offset, int Limit, int Timeout, bool AllowedUpdates)? _exchangeQuery;
     private volatile bool _allowedUpdatesSet;
 
     /// <param name="invoker">The long polls' connection pool.</param>
     /// <param name="botRequestUrl">The bot's Bot API URL, <c>{base}/bot{token}</c>.</param>
     /// <param name="allowedUpdates">The update types to receive.</param>
     /// <param name="http2">Ask for HTTP/2, accepting HTTP/1.1.</param>
-    internal TelegramPoller(HttpMessageInvoker invoker, string botRequestUrl, IEnumerable<UpdateType> allowedUpdates, bool http2)
+    /// <param name="lean">The long polls' own HTTP/2 client, when the server is reached over TLS without a proxy.</param>
+    internal TelegramPoller(HttpMessageInvoker invoker, string botRequestUrl, IEnumerable<UpdateType> allowedUpdates, bool http2, Http2PollClient? lean = null)
     {
         _invoker = invoker;
         _http2 = http2;
+        _lean = lean;
         _allowedUpdates = "&allowed_updates=" + Uri.EscapeDataString(JsonSerializer.Serialize(allowedUpdates, JsonBotAPI.Options));
         _prefix = $"{botRequestUrl}/getUpdates?";
+        _pathPrefix = new Uri(_prefix).AbsolutePath + "?";
     }
 
     /// <summary>
@@ -60,6 +69,55 @@ public sealed class TelegramPoller
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Update[]> GetUpdatesAsync(int offset, int limit, int timeout, CancellationToken cancellationToken)
     {
+        if (_lean is { IsUnsupported: false } lean)
+        {
+            if (_exchange is null or { IsBusy: true })
+            {
+                _exchange = new PollExchange();
+                _exchangeQuery = null;
+            }
+
+            var exchange = _exchange;
+            WritePath(exchange, offset, limit, timeout);
+            int status;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    status = await lean.SendAsync(exchange, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (RefusedStreamException) when (attempt < 3)
+                {
+                    // Not processed by the server: sent again.
+                }
+                catch (NotSupportedException)
+                {
+                    return await GetUpdatesAsync(offset, limit, timeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    throw new RequestException($"Bot API Service Failure: {ex.GetType().Name}: {ex.Message}", ex);
+                }
+            }
+
+            Answer? parsed;
+            try
+            {
+                parsed = JsonSerializer.Deserialize<Answer>(exchange.Body.AsSpan(0, exchange.BodyLength), JsonBotAPI.Options);
+            }
+            catch (Exception ex)
+            {
+                throw new RequestException("There was an exception during deserialization of the response", (HttpStatusCode)status, ex);
+            }
+
+            return Interpret(parsed, (HttpStatusCode)status);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Get, UriFor(offset, limit, timeout));
         if (_http2)
         {
@@ -98,14 +156,58 @@ public sealed class TelegramPoller
                 throw new RequestException("There was an exception during deserialization of the response", response.StatusCode, ex);
             }
 
-            return answer switch
-            {
-                { Ok: true, Result: { } updates } when response.StatusCode == HttpStatusCode.OK => Received(updates),
-                { Ok: false, ErrorCode: not 0, Description: { } description } when response.StatusCode != HttpStatusCode.OK =>
-                    throw new ApiRequestException(description, answer.ErrorCode, answer.Parameters),
-                _ => throw new RequestException("Required properties not found in response", response.StatusCode),
-            };
+            return Interpret(answer, response.StatusCode);
         }
+    }
+
+    private Update[] Interpret(Answer? answer, HttpStatusCode status) => answer switch
+    {
+        { Ok: true, Result: { } updates } when status == HttpStatusCode.OK => Received(updates),
+        { Ok: false, ErrorCode: not 0, Description: { } description } when status != HttpStatusCode.OK =>
+            throw new ApiRequestException(description, answer.ErrorCode, answer.Parameters),
+        _ => throw new RequestException("Required properties not found in response", status),
+    };
+
+    /// <summary>
+    /// Writes the poll's <c>:path</c> into <paramref name="exchange"/>, unless it repeats the last one (the same
+    /// parameters as <see cref="UriFor"/>, without allocating).
+    /// </summary>
+    private void WritePath(PollExchange exchange, int offset, int limit, int timeout)
+    {
+        var allowedUpdates = !_allowedUpdatesSet;
+        var query = (offset, limit, timeout, allowedUpdates);
+        if (_exchangeQuery == query)
+        {
+            return;
+        }
+
+        var length = _pathPrefix.Length + 64 + (allowedUpdates ? _allowedUpdates.Length : 0);
+        var buffer = exchange.PathBuffer(length);
+        var limitParameter = limit == DefaultLimit ? -1 : limit;
+        var written = Utf8.TryWrite(
+            buffer,
+            CultureInfo.InvariantCulture,
+            $"{_pathPrefix}offset={offset}&timeout={timeout}",
+            out var position);
+        if (written && limitParameter >= 0)
+        {
+            written = Utf8.TryWrite(buffer[position..], CultureInfo.InvariantCulture, $"&limit={limitParameter}", out var more);
+            position += more;
+        }
+
+        if (written && allowedUpdates)
+        {
+            written = Utf8.TryWrite(buffer[position..], CultureInfo.InvariantCulture, $"{_allowedUpdates}", out var more);
+            position += more;
+        }
+
+        if (!written)
+        {
+            throw new InvalidOperationException("The getUpdates path did not fit its buffer.");
+        }
+
+        exchange.PathLength = position;
+        _exchangeQuery = query;
     }
 
     private Update[] Received(Update[] updates)

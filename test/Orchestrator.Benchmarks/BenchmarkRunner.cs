@@ -224,7 +224,9 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                 var kind = rate > 0 ? $"{rate:0} msg/s" : "burst";
                 Say($"   load: {count} messages, {kind}, upstream {upstream} ms ...");
                 var (hostBefore, fakesBefore) = (ProcSample.Read(host.Process.Pid), ProcSample.Read(_fakesPid));
+                var runtimeBefore = await RuntimeAsync(host, gc: false);
                 var summary = await LoadAsync(count, rate, upstream);
+                var runtimeAfter = await RuntimeAsync(host, gc: false);
                 var replied = summary["replied"]!.GetValue<int>();
 
                 // CPU per reply, the service's and the fakes': both run on the same cores, so what the fakes take is
@@ -241,6 +243,7 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
                 Add(label, "throughput", $"fakes' collections during the load ({name})", summary["emulatorCollections"]!.GetValue<int>(), "collections");
                 Add(label, "throughput", $"host CPU time per reply ({name})", hostCpuMsPerReply, "ms");
                 Add(label, "throughput", $"fakes' CPU time per reply ({name})", fakesCpuMsPerReply, "ms");
+                AddCollections(label, name, summary, runtimeBefore, runtimeAfter);
                 if (summary["addedMs"] is JsonObject added)
                 {
                     double? target = rate > 0 && Math.Abs(rate - 500) < 0.5 ? 20 : null;
@@ -604,6 +607,27 @@ public sealed class BenchmarkRunner(BenchOptions options, TextWriter log)
         Record("hostCpuSeconds", "host CPU time", Delta("cpuMs") / 1000, "s");
         Record("hostGcPauseSeconds", "host paused for collections", Delta("gcPauseMs") / 1000, "s");
         Record("hostAllocatedMiB", "host allocations", Delta("allocatedBytes") / (1024.0 * 1024), "MiB");
+    }
+
+    /// <summary>
+    /// The host's garbage collections during a load, from two readings of its runtime counters: how many of each
+    /// generation, and the mean pause. The latency tail at a fixed rate is where the pauses fall.
+    /// </summary>
+    private void AddCollections(string label, string name, JsonObject summary, JsonObject? before, JsonObject? after)
+    {
+        if (before is null || after is null)
+        {
+            return;
+        }
+
+        double Delta(string key) => after[key]!.GetValue<double>() - before[key]!.GetValue<double>();
+        var (gen0, gen1, gen2) = (Delta("gen0Collections"), Delta("gen1Collections"), Delta("gen2Collections"));
+        var pauseMs = Delta("gcPauseMs");
+        summary["hostCollections"] = new JsonObject { ["gen0"] = gen0, ["gen1"] = gen1, ["gen2"] = gen2, ["pauseMs"] = pauseMs };
+        // CollectionCount(0) counts every collection, CollectionCount(1) those of gen 1 and 2.
+        Add(label, "throughput", $"host collections, all generations ({name})", gen0, "collections");
+        Add(label, "throughput", $"host collections of gen 1 or 2 ({name})", gen1, "collections");
+        Add(label, "throughput", $"host mean pause per collection ({name})", gen0 > 0 ? pauseMs / gen0 : null, "ms");
     }
 
     private void Add(string run, string scenario, string name, double? value, string unit, double? target = null, Goal goal = Goal.AtMost)

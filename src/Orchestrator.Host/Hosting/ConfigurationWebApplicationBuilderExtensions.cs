@@ -62,6 +62,7 @@ public static class ConfigurationWebApplicationBuilderExtensions
             telegram.BaseUrl = settings.Value.TelegramApiUrl.ToString().TrimEnd('/');
             telegram.PollTimeoutSeconds = settings.Value.TelegramPollTimeoutSeconds;
             telegram.UseHttp2 = settings.Value.TelegramHttp2;
+            telegram.LeanPolls = settings.Value.TelegramLeanPolls;
             telegram.TrustedCertificateFile = settings.Value.TelegramCaCertFile;
         });
         services.AddOptions<OrchestratorOptions>().Configure<IOptions<ServiceSettings>>((orchestrator, settings) =>

@@ -11,6 +11,7 @@ public static class EnvVars
     public const string TelegramApiUrl = "TELEGRAM_API_URL";
     public const string TelegramPollTimeoutSeconds = "TELEGRAM_POLL_TIMEOUT_S";
     public const string TelegramHttp2 = "TELEGRAM_HTTP2";
+    public const string TelegramLeanPolls = "TELEGRAM_LEAN_POLLS";
     public const string TelegramCaCertFile = "TELEGRAM_CA_CERT_FILE";
     public const string BotStartRate = "BOT_START_RATE";
     public const string BotFirstPollJitterMs = "BOT_FIRST_POLL_JITTER_MS";

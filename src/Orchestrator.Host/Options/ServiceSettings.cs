@@ -37,6 +37,12 @@ public sealed class ServiceSettings
     /// </summary>
     public bool TelegramHttp2 { get; set; } = true;
 
+    /// <summary>
+    /// <c>TELEGRAM_LEAN_POLLS</c>: over HTTP/2 and TLS, long-poll through the service's own HTTP/2 client, in which a
+    /// pending poll allocates nothing (default true); false polls through .NET's <c>SocketsHttpHandler</c>.
+    /// </summary>
+    public bool TelegramLeanPolls { get; set; } = true;
+
     /// <summary><c>TELEGRAM_CA_CERT_FILE</c> (test only): a PEM/DER certificate trusted as a root for the Bot API server, e.g. an emulator's. Default null.</summary>
     public string? TelegramCaCertFile { get; set; }
 

@@ -75,6 +75,7 @@ public static class ServiceSettingsBinder
         options.TelegramApiUrl = reader.Url(EnvVars.TelegramApiUrl) ?? options.TelegramApiUrl;
         options.TelegramPollTimeoutSeconds = reader.Int(EnvVars.TelegramPollTimeoutSeconds, 1, 50, "seconds") ?? options.TelegramPollTimeoutSeconds;
         options.TelegramHttp2 = reader.Bool(EnvVars.TelegramHttp2) ?? options.TelegramHttp2;
+        options.TelegramLeanPolls = reader.Bool(EnvVars.TelegramLeanPolls) ?? options.TelegramLeanPolls;
         options.TelegramCaCertFile = reader.Get(EnvVars.TelegramCaCertFile)?.Trim();
         options.BotStartRate = reader.Int(EnvVars.BotStartRate, 0, 100_000, "a rate in bots per second") ?? options.BotStartRate;
         options.BotFirstPollJitter = reader.Milliseconds(EnvVars.BotFirstPollJitterMs, 0, 300_000) ?? options.BotFirstPollJitter;

@@ -1,0 +1,160 @@
+using System.Threading.Tasks.Sources;
+
+namespace Orchestrator.Telegram.Http2;
+
+/// <summary>
+/// One bot's long poll over <see cref="Http2PollClient"/>, reused for every poll of that bot: the request path, the
+/// response body and the awaitable live here, allocated once, so a pending poll allocates nothing that a garbage
+/// collection would have to promote. One poll at a time.
+/// </summary>
+internal sealed class PollExchange : IValueTaskSource<int>
+{
+    private const int Idle = 0;
+    private const int Pending = 1;
+    private const int Done = 2;
+
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private CancellationToken _cancellation;
+    private Http2PollConnection? _connection;
+    private int _state;
+
+    /// <summary>The request's <c>:path</c> (ASCII), written by the caller before each poll.</summary>
+    public byte[] Path = new byte[256];
+
+    /// <summary>Length of <see cref="Path"/>.</summary>
+    public int PathLength;
+
+    /// <summary>The response body, valid once the poll completed.</summary>
+    public byte[] Body = new byte[256];
+
+    /// <summary>Length of <see cref="Body"/>.</summary>
+    public int BodyLength;
+
+    /// <summary>The response's status, 0 until its headers arrived.</summary>
+    public int Status;
+
+    /// <summary>The stream this poll runs on (connection-owned; read and written under the connection's lock).</summary>
+    internal int StreamId;
+
+    /// <summary>Bytes received on the stream since its window was last replenished (connection-owned).</summary>
+    internal int Unacknowledged;
+
+    /// <summary>Whether a poll is in progress (pending, or answered but not yet read).</summary>
+    public bool IsBusy => Volatile.Read(ref _state) != Idle;
+
+    /// <summary>Sets the path for the next poll, growing the buffer if needed.</summary>
+    public Span<byte> PathBuffer(int length)
+    {
+        if (Path.Length < length)
+        {
+            Path = new byte[Math.Max(length, Path.Length * 2)];
+        }
+
+        PathLength = length;
+        return Path.AsSpan(0, length);
+    }
+
+    /// <summary>Prepares a poll on <paramref name="connection"/>; false if a poll is still pending.</summary>
+    internal bool TryBegin(Http2PollConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref _state, Pending, Idle) != Idle)
+        {
+            return false;
+        }
+
+        _core.Reset();
+        _connection = connection;
+        Status = 0;
+        BodyLength = 0;
+        Unacknowledged = 0;
+        return true;
+    }
+
+    /// <summary>Undoes <see cref="TryBegin"/> when the stream could not be opened.</summary>
+    internal void Unbegin()
+    {
+        _connection = null;
+        Volatile.Write(ref _state, Idle);
+    }
+
+    /// <summary>Arms cancellation once the stream is open, and returns the awaitable.</summary>
+    internal ValueTask<int> Await(CancellationToken cancellationToken)
+    {
+        _cancellation = cancellationToken;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(static state => ((PollExchange)state!).OnCancelled(), this);
+        }
+
+        return new ValueTask<int>(this, _core.Version);
+    }
+
+    /// <summary>Appends a DATA frame's payload to the body; false when the body would exceed <paramref name="limit"/>.</summary>
+    internal bool Append(ReadOnlySpan<byte> data, int limit)
+    {
+        var needed = BodyLength + data.Length;
+        if (needed > limit)
+        {
+            return false;
+        }
+
+        if (needed > Body.Length)
+        {
+            Array.Resize(ref Body, Math.Max(needed, Body.Length * 2));
+        }
+
+        data.CopyTo(Body.AsSpan(BodyLength));
+        BodyLength = needed;
+        return true;
+    }
+
+    /// <summary>Completes the poll with its status (the connection removed its stream first).</summary>
+    internal void Complete()
+    {
+        if (Interlocked.CompareExchange(ref _state, Done, Pending) == Pending)
+        {
+            _registration.Unregister();
+            _core.SetResult(Status);
+        }
+    }
+
+    /// <summary>Fails the poll (the connection removed its stream first).</summary>
+    internal void Fail(Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _state, Done, Pending) == Pending)
+        {
+            _registration.Unregister();
+            _core.SetException(error);
+        }
+    }
+
+    private void OnCancelled()
+    {
+        if (Interlocked.CompareExchange(ref _state, Done, Pending) == Pending)
+        {
+            _connection?.Abandon(this);
+            _core.SetException(new OperationCanceledException(_cancellation));
+        }
+    }
+
+    int IValueTaskSource<int>.GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _connection = null;
+            _registration = default;
+            _cancellation = default;
+            Volatile.Write(ref _state, Idle);
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
