@@ -114,6 +114,10 @@ public sealed class TelegramPoller
             {
                 throw new RequestException("There was an exception during deserialization of the response", (HttpStatusCode)status, ex);
             }
+            finally
+            {
+                exchange.TrimBody();
+            }
 
             return Interpret(parsed, (HttpStatusCode)status);
         }

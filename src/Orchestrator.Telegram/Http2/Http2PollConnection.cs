@@ -25,6 +25,9 @@ internal sealed class Http2PollConnection
     /// <summary>A long-poll answer larger than this is refused (100 updates are far below it).</summary>
     private const int MaxBody = 16 << 20;
 
+    /// <summary>A response header block larger than this ends the connection (a poll's answer has a few short fields).</summary>
+    private const int MaxHeaderBlock = 64 << 10;
+
     /// <summary>Until the server's SETTINGS say otherwise (RFC 9113 recommends no less than 100).</summary>
     private const int InitialMaxStreams = 100;
 
@@ -32,6 +35,7 @@ internal sealed class Http2PollConnection
 
     private readonly SslStream _stream;
     private readonly byte[] _authorityField;
+    private readonly long _createdTicks;
     private readonly Lock _lock = new();
     private readonly Dictionary<int, PollExchange> _streams = [];
     private byte[] _out = new byte[16_384];
@@ -51,24 +55,9 @@ internal sealed class Http2PollConnection
     {
         _stream = stream;
         _authorityField = authorityField;
-        CreatedTicks = now;
+        _createdTicks = now;
         _lastReceivedTicks = now;
         _idleSinceTicks = now;
-    }
-
-    /// <summary>When the connection was opened (<see cref="Environment.TickCount64"/>).</summary>
-    public long CreatedTicks { get; }
-
-    /// <summary>False once the connection takes no new streams (closing, failed or out of stream ids).</summary>
-    public bool IsOpen
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return !_closing;
-            }
-        }
     }
 
     /// <summary>Starts the connection over an authenticated TLS stream that negotiated <c>h2</c>: preface, settings, reader.</summary>
@@ -171,7 +160,7 @@ internal sealed class Http2PollConnection
                     ScheduleFlush();
                 }
 
-                if (now - CreatedTicks > (long)lifetime.TotalMilliseconds)
+                if (now - _createdTicks > (long)lifetime.TotalMilliseconds)
                 {
                     _closing = true;
                 }
@@ -419,6 +408,11 @@ internal sealed class Http2PollConnection
                         else
                         {
                             headerBlock ??= new byte[MaxFrameSize];
+                            if (headerBlockLength + payload.Length > MaxHeaderBlock)
+                            {
+                                throw new InvalidDataException("HTTP/2: response header block too large.");
+                            }
+
                             if (headerBlockLength + payload.Length > headerBlock.Length)
                             {
                                 Array.Resize(ref headerBlock, headerBlockLength + payload.Length);

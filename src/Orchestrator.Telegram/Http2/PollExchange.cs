@@ -13,6 +13,9 @@ internal sealed class PollExchange : IValueTaskSource<int>
     private const int Pending = 1;
     private const int Done = 2;
 
+    /// <summary>A body buffer larger than this is not kept for the next poll.</summary>
+    private const int MaxKeptBody = 16 << 10;
+
     private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _cancellation;
@@ -71,13 +74,6 @@ internal sealed class PollExchange : IValueTaskSource<int>
         return true;
     }
 
-    /// <summary>Undoes <see cref="TryBegin"/> when the stream could not be opened.</summary>
-    internal void Unbegin()
-    {
-        _connection = null;
-        Volatile.Write(ref _state, Idle);
-    }
-
     /// <summary>Arms cancellation once the stream is open, and returns the awaitable.</summary>
     internal ValueTask<int> Await(CancellationToken cancellationToken)
     {
@@ -88,6 +84,15 @@ internal sealed class PollExchange : IValueTaskSource<int>
         }
 
         return new ValueTask<int>(this, _core.Version);
+    }
+
+    /// <summary>Lets go of a body buffer that one large answer grew, so an idle bot keeps a small one.</summary>
+    public void TrimBody()
+    {
+        if (Body.Length > MaxKeptBody)
+        {
+            Body = new byte[256];
+        }
     }
 
     /// <summary>Appends a DATA frame's payload to the body; false when the body would exceed <paramref name="limit"/>.</summary>
@@ -146,6 +151,8 @@ internal sealed class PollExchange : IValueTaskSource<int>
         }
         finally
         {
+            // Registered after an answer that came first, the callback would stay on the bot's reused token source.
+            _registration.Unregister();
             _connection = null;
             _registration = default;
             _cancellation = default;
