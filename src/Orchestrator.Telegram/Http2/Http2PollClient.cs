@@ -174,7 +174,18 @@ internal sealed class Http2PollClient : IDisposable
                 throw new NotSupportedException("The Bot API server does not offer HTTP/2 over TLS.");
             }
 
-            return Http2PollConnection.Start(tls, _authorityField, Closed);
+            var connection = Http2PollConnection.Start(tls, _authorityField, Closed);
+            try
+            {
+                await connection.SettingsReceived.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                connection.Abort(new IOException("The Bot API server sent no HTTP/2 SETTINGS.", ex));
+                throw;
+            }
+
+            return connection;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

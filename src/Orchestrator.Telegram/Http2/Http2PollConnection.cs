@@ -38,6 +38,7 @@ internal sealed class Http2PollConnection
     private readonly long _createdTicks;
     private readonly Lock _lock = new();
     private readonly Dictionary<int, PollExchange> _streams = [];
+    private readonly TaskCompletionSource _settingsReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _out = new byte[16_384];
     private byte[] _spare = new byte[16_384];
     private int _outLength;
@@ -82,6 +83,13 @@ internal sealed class Http2PollConnection
         _ = connection.ReadLoopAsync(closed);
         return connection;
     }
+
+    /// <summary>
+    /// Completes when the server's first SETTINGS arrived (its stream limit is known), or fails with the connection.
+    /// The pool opens no stream before: a start storm would otherwise put more polls on a new connection than the
+    /// server takes, and have the rest refused.
+    /// </summary>
+    public Task SettingsReceived => _settingsReceived.Task;
 
     /// <summary>
     /// Opens a stream for <paramref name="exchange"/>'s poll and queues its HEADERS; false when the connection is full or
@@ -199,6 +207,7 @@ internal sealed class Http2PollConnection
         }
 
         _stream.Dispose();
+        _settingsReceived.TrySetException(error);
         foreach (var exchange in failed)
         {
             exchange.Fail(error);
@@ -638,6 +647,8 @@ internal sealed class Http2PollConnection
             ReserveFrame(0, Settings, Ack, 0);
             ScheduleFlush();
         }
+
+        _settingsReceived.TrySetResult();
     }
 
     private void OnPing(byte flags, ReadOnlySpan<byte> payload)
