@@ -13,10 +13,12 @@ namespace Orchestrator.Telegram;
 
 /// <summary>
 /// One bot's getUpdates, the lean way: a GET whose parameters are in the query of a URI that is built once per offset,
-/// sent straight to the long polls' connection pool. Ten thousand idle bots keep ten thousand polls pending, and every
-/// object a pending poll holds is copied by each garbage collection that finds it young; through
-/// <see cref="TelegramBotClient"/> and <see cref="HttpClient"/> a poll also held a JSON request body, its headers, two
-/// linked cancellation sources and three more async state machines, about 40 % of its graph.
+/// sent straight to the long polls' connection pool, or over TLS + HTTP/2 through the service's own client
+/// (<see cref="Http2PollClient"/>), with a path rewritten in place in the bot's one <see cref="PollExchange"/>. Ten
+/// thousand idle bots keep ten thousand polls pending, and every object a pending poll holds is copied by each garbage
+/// collection that finds it young; through <see cref="TelegramBotClient"/> and <see cref="HttpClient"/> a poll also held
+/// a JSON request body, its headers, two linked cancellation sources and three more async state machines, about 40 %
+/// of its graph.
 /// <para>
 /// Failures are Telegram.Bot's: an <see cref="ApiRequestException"/> (with <c>ErrorCode</c> and <c>Parameters</c>) when
 /// Telegram answered with an error, a <see cref="RequestException"/> for transport trouble or a body that is not a Bot
@@ -64,64 +66,72 @@ public sealed class TelegramPoller
     /// long poll's task is old by the time Telegram answers (a collection or two promoted it while it waited), so the
     /// answered updates hang off an old object: each gen 0 collection then keeps them as if they were live, and copies
     /// them onwards, until a gen 2 collection finds the task dead. That was a third of what gen 0 collections promoted
-    /// under load. The pooled box drops its result once it has been awaited.
+    /// under load. The pooled box drops its result once it has been awaited. Over the own HTTP/2 client
+    /// (<see cref="Http2PollClient"/>) a pending poll allocates nothing else either.
     /// </remarks>
+    public ValueTask<Update[]> GetUpdatesAsync(int offset, int limit, int timeout, CancellationToken cancellationToken) =>
+        _lean is { IsUnsupported: false } lean
+            ? GetUpdatesLeanAsync(lean, offset, limit, timeout, cancellationToken)
+            : GetUpdatesHttpAsync(offset, limit, timeout, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Update[]> GetUpdatesAsync(int offset, int limit, int timeout, CancellationToken cancellationToken)
+    private async ValueTask<Update[]> GetUpdatesLeanAsync(Http2PollClient lean, int offset, int limit, int timeout, CancellationToken cancellationToken)
     {
-        if (_lean is { IsUnsupported: false } lean)
+        if (_exchange is null or { IsBusy: true })
         {
-            if (_exchange is null or { IsBusy: true })
-            {
-                _exchange = new PollExchange();
-                _exchangeQuery = null;
-            }
+            _exchange = new PollExchange();
+            _exchangeQuery = null;
+        }
 
-            var exchange = _exchange;
-            WritePath(exchange, offset, limit, timeout);
-            int status;
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    status = await lean.SendAsync(exchange, cancellationToken).ConfigureAwait(false);
-                    break;
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (RefusedStreamException) when (attempt < 3)
-                {
-                    // Not processed by the server: sent again.
-                }
-                catch (NotSupportedException)
-                {
-                    return await GetUpdatesAsync(offset, limit, timeout, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    throw new RequestException($"Bot API Service Failure: {ex.GetType().Name}: {ex.Message}", ex);
-                }
-            }
-
-            Answer? parsed;
+        var exchange = _exchange;
+        WritePath(exchange, offset, limit, timeout);
+        int status;
+        for (var attempt = 1; ; attempt++)
+        {
             try
             {
-                parsed = JsonSerializer.Deserialize<Answer>(exchange.Body.AsSpan(0, exchange.BodyLength), JsonBotAPI.Options);
+                status = await lean.SendAsync(exchange, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (RefusedStreamException) when (attempt < 3)
+            {
+                // Not processed by the server: sent again.
+            }
+            catch (NotSupportedException)
+            {
+                // The server did not negotiate HTTP/2: from now on every poll of the silo goes through the handler.
+                return await GetUpdatesHttpAsync(offset, limit, timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                throw new RequestException("There was an exception during deserialization of the response", (HttpStatusCode)status, ex);
+                throw new RequestException($"Bot API Service Failure: {ex.GetType().Name}: {ex.Message}", ex);
             }
-            finally
-            {
-                exchange.TrimBody();
-            }
-
-            return Interpret(parsed, (HttpStatusCode)status);
         }
 
+        Answer? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<Answer>(exchange.Body.AsSpan(0, exchange.BodyLength), JsonBotAPI.Options);
+        }
+        catch (Exception ex)
+        {
+            throw new RequestException("There was an exception during deserialization of the response", (HttpStatusCode)status, ex);
+        }
+        finally
+        {
+            exchange.TrimBody();
+        }
+
+        return Interpret(parsed, (HttpStatusCode)status);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Update[]> GetUpdatesHttpAsync(int offset, int limit, int timeout, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, UriFor(offset, limit, timeout));
         if (_http2)
         {
