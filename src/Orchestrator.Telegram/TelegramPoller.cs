@@ -115,7 +115,7 @@ public sealed class TelegramPoller
         Answer? parsed;
         try
         {
-            parsed = JsonSerializer.Deserialize<Answer>(exchange.Body.AsSpan(0, exchange.BodyLength), JsonBotAPI.Options);
+            parsed = JsonSerializer.Deserialize<Answer>(exchange.Body, JsonBotAPI.Options);
         }
         catch (Exception ex)
         {

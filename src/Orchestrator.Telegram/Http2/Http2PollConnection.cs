@@ -11,7 +11,8 @@ namespace Orchestrator.Telegram.Http2;
 /// </summary>
 internal sealed class Http2PollConnection
 {
-    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, PushPromise = 0x5, Ping = 0x6, GoAway = 0x7, Continuation = 0x9;
+    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, PushPromise = 0x5, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8, Continuation = 0x9;
+    private const int CancelError = 0x8, RefusedStreamError = 0x7;
     private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4, Padded = 0x8, Priority = 0x20;
     private const int FrameHeaderLength = 9;
     private const int MaxFrameSize = 16_384;
@@ -76,7 +77,7 @@ internal sealed class Http2PollConnection
             WriteSetting(settings, 0x1, 0);
             WriteSetting(settings[6..], 0x2, 0);
             WriteSetting(settings[12..], 0x4, StreamWindow);
-            BinaryPrimitives.WriteInt32BigEndian(connection.ReserveFrame(4, 0x8, 0, 0), ConnectionWindow - 65_535);
+            BinaryPrimitives.WriteInt32BigEndian(connection.ReserveFrame(4, WindowUpdate, 0, 0), ConnectionWindow - 65_535);
             connection.ScheduleFlush();
         }
 
@@ -118,7 +119,7 @@ internal sealed class Http2PollConnection
 
             exchange.StreamId = id;
             _streams.Add(id, exchange);
-            WriteRequestHeaders(id, exchange.Path.AsSpan(0, exchange.PathLength));
+            WriteRequestHeaders(id, exchange.Path);
             ScheduleFlush();
             return true;
         }
@@ -131,8 +132,7 @@ internal sealed class Http2PollConnection
         {
             if (_streams.Remove(exchange.StreamId) && _failure is null)
             {
-                var payload = ReserveFrame(4, RstStream, 0, exchange.StreamId);
-                BinaryPrimitives.WriteInt32BigEndian(payload, 0x8); // CANCEL
+                BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, RstStream, 0, exchange.StreamId), CancelError);
                 ScheduleFlush();
                 NoteIdle();
             }
@@ -218,62 +218,61 @@ internal sealed class Http2PollConnection
     {
         // HPACK without the dynamic table: :method GET (static 2) and :scheme https (static 7) indexed, :authority
         // (static name 1) and :path (static name 4) as literals without indexing, not Huffman-coded.
-        var pathLengthBytes = IntegerLength(path.Length, 7);
-        var length = 2 + _authorityField.Length + 1 + pathLengthBytes + path.Length;
+        var length = 2 + _authorityField.Length + 1 + LengthPrefixSize(path.Length) + path.Length;
         var block = ReserveFrame(length, Headers, EndStream | EndHeaders, streamId);
         block[0] = 0x82;
         block[1] = 0x87;
         _authorityField.CopyTo(block[2..]);
         var position = 2 + _authorityField.Length;
         block[position++] = 0x04;
-        position += WriteInteger(block[position..], path.Length, 7, 0);
+        position += WriteLengthPrefix(block[position..], path.Length);
         path.CopyTo(block[position..]);
     }
 
     /// <summary>An HPACK literal field without indexing, name from the static table, raw value.</summary>
     internal static byte[] LiteralField(int staticNameIndex, ReadOnlySpan<byte> value)
     {
-        var field = new byte[1 + IntegerLength(value.Length, 7) + value.Length];
+        var field = new byte[1 + LengthPrefixSize(value.Length) + value.Length];
         field[0] = (byte)staticNameIndex;
-        var position = 1 + WriteInteger(field.AsSpan(1), value.Length, 7, 0);
+        var position = 1 + WriteLengthPrefix(field.AsSpan(1), value.Length);
         value.CopyTo(field.AsSpan(position));
         return field;
     }
 
-    private static int IntegerLength(int value, int prefixBits)
+    /// <summary>Bytes of an HPACK string length (a 7-bit-prefix integer, RFC 7541 5.1) for <paramref name="length"/>.</summary>
+    private static int LengthPrefixSize(int length)
     {
-        var max = (1 << prefixBits) - 1;
-        if (value < max)
+        if (length < 0x7F)
         {
             return 1;
         }
 
-        var length = 2;
-        for (value -= max; value >= 0x80; value >>= 7)
+        var size = 2;
+        for (length -= 0x7F; length >= 0x80; length >>= 7)
         {
-            length++;
+            size++;
         }
 
-        return length;
+        return size;
     }
 
-    private static int WriteInteger(Span<byte> destination, int value, int prefixBits, byte flags)
+    /// <summary>Writes an HPACK string length, not Huffman-coded; returns the bytes written.</summary>
+    private static int WriteLengthPrefix(Span<byte> destination, int length)
     {
-        var max = (1 << prefixBits) - 1;
-        if (value < max)
+        if (length < 0x7F)
         {
-            destination[0] = (byte)(flags | value);
+            destination[0] = (byte)length;
             return 1;
         }
 
-        destination[0] = (byte)(flags | max);
+        destination[0] = 0x7F;
         var position = 1;
-        for (value -= max; value >= 0x80; value >>= 7)
+        for (length -= 0x7F; length >= 0x80; length >>= 7)
         {
-            destination[position++] = (byte)((value & 0x7F) | 0x80);
+            destination[position++] = (byte)((length & 0x7F) | 0x80);
         }
 
-        destination[position++] = (byte)value;
+        destination[position++] = (byte)length;
         return position;
     }
 
@@ -528,7 +527,7 @@ internal sealed class Http2PollConnection
             _connectionUnacknowledged += flowed;
             if (_connectionUnacknowledged >= ConnectionWindow / 2)
             {
-                BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, 0x8, 0, 0), _connectionUnacknowledged);
+                BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, WindowUpdate, 0, 0), _connectionUnacknowledged);
                 _connectionUnacknowledged = 0;
                 ScheduleFlush();
             }
@@ -538,7 +537,7 @@ internal sealed class Http2PollConnection
                 if (!exchange.Append(data, MaxBody))
                 {
                     _streams.Remove(streamId);
-                    BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, RstStream, 0, streamId), 0x8);
+                    BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, RstStream, 0, streamId), CancelError);
                     ScheduleFlush();
                     refused = exchange;
                 }
@@ -549,7 +548,7 @@ internal sealed class Http2PollConnection
                 }
                 else if ((exchange.Unacknowledged += flowed) >= StreamWindow / 2)
                 {
-                    BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, 0x8, 0, streamId), exchange.Unacknowledged);
+                    BinaryPrimitives.WriteInt32BigEndian(ReserveFrame(4, WindowUpdate, 0, streamId), exchange.Unacknowledged);
                     exchange.Unacknowledged = 0;
                     ScheduleFlush();
                 }
@@ -617,7 +616,7 @@ internal sealed class Http2PollConnection
         }
 
         // REFUSED_STREAM: not processed, safe to send again at once.
-        reset.Fail(code == 0x7 ? new RefusedStreamException() : new IOException($"The server reset the HTTP/2 stream (error {code})."));
+        reset.Fail(code == RefusedStreamError ? new RefusedStreamException() : new IOException($"The server reset the HTTP/2 stream (error {code})."));
     }
 
     private void OnSettings(byte flags, ReadOnlySpan<byte> payload)

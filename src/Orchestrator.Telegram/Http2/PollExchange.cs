@@ -22,20 +22,21 @@ internal sealed class PollExchange : IValueTaskSource<int>
     private Http2PollConnection? _connection;
     private int _state;
 
-    /// <summary>The request's <c>:path</c> (ASCII), written by the caller before each poll.</summary>
-    public byte[] Path = new byte[256];
+    private byte[] _path = new byte[256];
+    private byte[] _body = new byte[256];
+    private int _bodyLength;
 
-    /// <summary>Length of <see cref="Path"/>.</summary>
-    public int PathLength;
+    /// <summary>The request's <c>:path</c> (ASCII), written by the caller through <see cref="PathBuffer"/>.</summary>
+    public ReadOnlySpan<byte> Path => _path.AsSpan(0, PathLength);
 
-    /// <summary>The response body, valid once the poll completed.</summary>
-    public byte[] Body = new byte[256];
+    /// <summary>Length of <see cref="Path"/>: set by the caller once it wrote the path.</summary>
+    public int PathLength { get; set; }
 
-    /// <summary>Length of <see cref="Body"/>.</summary>
-    public int BodyLength;
+    /// <summary>The response body, valid once the poll completed and until the next one.</summary>
+    public ReadOnlySpan<byte> Body => _body.AsSpan(0, _bodyLength);
 
-    /// <summary>The response's status, 0 until its headers arrived.</summary>
-    public int Status;
+    /// <summary>The response's status, 0 until its headers arrived (connection-owned while the poll is pending).</summary>
+    internal int Status;
 
     /// <summary>The stream this poll runs on (connection-owned; read and written under the connection's lock).</summary>
     internal int StreamId;
@@ -46,16 +47,15 @@ internal sealed class PollExchange : IValueTaskSource<int>
     /// <summary>Whether a poll is in progress (pending, or answered but not yet read).</summary>
     public bool IsBusy => Volatile.Read(ref _state) != Idle;
 
-    /// <summary>Sets the path for the next poll, growing the buffer if needed.</summary>
+    /// <summary>Room for the next poll's path, at least <paramref name="length"/> bytes (the buffer grows if needed).</summary>
     public Span<byte> PathBuffer(int length)
     {
-        if (Path.Length < length)
+        if (_path.Length < length)
         {
-            Path = new byte[Math.Max(length, Path.Length * 2)];
+            _path = new byte[Math.Max(length, _path.Length * 2)];
         }
 
-        PathLength = length;
-        return Path.AsSpan(0, length);
+        return _path.AsSpan(0, length);
     }
 
     /// <summary>Prepares a poll on <paramref name="connection"/>; false if a poll is still pending.</summary>
@@ -69,7 +69,7 @@ internal sealed class PollExchange : IValueTaskSource<int>
         _core.Reset();
         _connection = connection;
         Status = 0;
-        BodyLength = 0;
+        _bodyLength = 0;
         Unacknowledged = 0;
         return true;
     }
@@ -89,28 +89,28 @@ internal sealed class PollExchange : IValueTaskSource<int>
     /// <summary>Lets go of a body buffer that one large answer grew, so an idle bot keeps a small one.</summary>
     public void TrimBody()
     {
-        if (Body.Length > MaxKeptBody)
+        if (_body.Length > MaxKeptBody)
         {
-            Body = new byte[256];
+            _body = new byte[256];
         }
     }
 
     /// <summary>Appends a DATA frame's payload to the body; false when the body would exceed <paramref name="limit"/>.</summary>
     internal bool Append(ReadOnlySpan<byte> data, int limit)
     {
-        var needed = BodyLength + data.Length;
+        var needed = _bodyLength + data.Length;
         if (needed > limit)
         {
             return false;
         }
 
-        if (needed > Body.Length)
+        if (needed > _body.Length)
         {
-            Array.Resize(ref Body, Math.Max(needed, Body.Length * 2));
+            Array.Resize(ref _body, Math.Max(needed, _body.Length * 2));
         }
 
-        data.CopyTo(Body.AsSpan(BodyLength));
-        BodyLength = needed;
+        data.CopyTo(_body.AsSpan(_bodyLength));
+        _bodyLength = needed;
         return true;
     }
 

@@ -54,6 +54,30 @@ public sealed class LeanPollTests
         Assert.Equal(("8", "0", "1", null), (queries[1]["offset"], queries[1]["timeout"], queries[1]["limit"], queries[1]["allowed_updates"]));
     }
 
+    [Fact]
+    public async Task A_path_longer_than_a_one_byte_hpack_length_is_sent_whole()
+    {
+        // A production token and every update type: a :path of several hundred bytes, whose length takes more than
+        // one byte in the header block.
+        var token = "123456789:" + new string('A', 35);
+        UpdateType[] types = [.. Enum.GetValues<UpdateType>().Where(t => t != UpdateType.Unknown)];
+        var seen = new ConcurrentQueue<string>();
+        await using var server = await H2Server.StartAsync(context =>
+        {
+            seen.Enqueue(context.Request.Path.Value + context.Request.QueryString.Value);
+            return Ok(context, "[]");
+        });
+        using var factory = server.Factory();
+
+        Assert.Empty(await factory.CreatePoller(token, types).GetUpdatesAsync(offset: 123456, limit: 100, timeout: 50, Ct));
+
+        var sent = Assert.Single(seen);
+        Assert.True(sent.Length > 255, $"only {sent.Length} bytes");
+        Assert.StartsWith($"/bot{token}/getUpdates?offset=123456&timeout=50&allowed_updates=", sent, StringComparison.Ordinal);
+        var allowed = HttpUtility.ParseQueryString(sent[sent.IndexOf('?', StringComparison.Ordinal)..])["allowed_updates"];
+        Assert.Equal(types.Length, System.Text.Json.JsonDocument.Parse(allowed!).RootElement.GetArrayLength());
+    }
+
     public static TheoryData<int, string, string?> TelegramErrors => new()
     {
         { 401, "Unauthorized", null },
