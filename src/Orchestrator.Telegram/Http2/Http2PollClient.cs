@@ -138,7 +138,7 @@ internal sealed class Http2PollClient : IDisposable
 
             if (!connection.TryOpen(exchange))
             {
-                throw new IOException("The new HTTP/2 connection closed at once.");
+                throw new IOException("The new HTTP/2 connection closed at once or takes no streams.");
             }
 
             return connection;
