@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using Orchestrator.Telegram;
 using Telegram.Bot.Exceptions;
@@ -12,7 +13,7 @@ namespace Orchestrator.Tests.Telegram;
 /// </summary>
 public sealed class LeanPollFaultTests
 {
-    private const string NoUpdates = """{"ok":true,"result":[]}""";
+    private static readonly string NoUpdates = Tg.OkJson("[]");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -22,14 +23,14 @@ public sealed class LeanPollFaultTests
         await using var server = new RawHttp2Server();
         using var factory = Factory(server);
         var first = Poll(factory, "1001:a");
-        var answered = await server.Requests.Reader.ReadAsync(Ct);
+        var answered = await server.NextRequestAsync(Ct);
         var second = Poll(factory, "1002:b");
-        var unprocessed = await server.Requests.Reader.ReadAsync(Ct);
+        var unprocessed = await server.NextRequestAsync(Ct);
         Assert.Equal((1, 1, 3), (answered.Connection.Number, answered.StreamId, unprocessed.StreamId));
 
         // The server shuts down gracefully: it will finish stream 1, and never saw stream 3.
         await answered.Connection.GoAwayAsync(lastStreamId: 1);
-        var resent = await server.Requests.Reader.ReadAsync(Ct);
+        var resent = await server.NextRequestAsync(Ct);
         await answered.OkAsync(NoUpdates);
         await resent.OkAsync(NoUpdates);
 
@@ -45,9 +46,9 @@ public sealed class LeanPollFaultTests
         using var factory = Factory(server);
         var poll = Poll(factory, "1001:a");
 
-        var refused = await server.Requests.Reader.ReadAsync(Ct);
+        var refused = await server.NextRequestAsync(Ct);
         await refused.ResetAsync(0x7); // REFUSED_STREAM
-        var again = await server.Requests.Reader.ReadAsync(Ct);
+        var again = await server.NextRequestAsync(Ct);
         await again.OkAsync(NoUpdates);
 
         Assert.Empty(await poll);
@@ -61,7 +62,7 @@ public sealed class LeanPollFaultTests
         using var factory = Factory(server);
         var poll = Poll(factory, "1001:a");
 
-        await (await server.Requests.Reader.ReadAsync(Ct)).ResetAsync(0x2); // INTERNAL_ERROR
+        await (await server.NextRequestAsync(Ct)).ResetAsync(0x2); // INTERNAL_ERROR
 
         var exception = await Assert.ThrowsAsync<RequestException>(() => poll);
         Assert.Equal(TelegramErrorKind.Transport, Orchestrator.Telegram.TelegramErrors.Classify(exception).Kind);
@@ -73,14 +74,14 @@ public sealed class LeanPollFaultTests
         await using var server = new RawHttp2Server();
         using var factory = Factory(server);
         var poll = Poll(factory, "1001:a");
-        var request = await server.Requests.Reader.ReadAsync(Ct);
+        var request = await server.NextRequestAsync(Ct);
 
         // HEADERS (PADDED, 3 bytes of padding, no END_HEADERS): a literal content-type, then in a CONTINUATION
         // (END_HEADERS) ":status 409" as a literal without indexing whose value is Huffman-coded (0x68 0x0f 0xff).
         byte[] contentType = [0x0f, 0x10, 16, .. "application/json"u8]; // static name 31, 4-bit prefix: 15 + 16
         await request.Connection.WriteFrameAsync(0x1, 0x8, request.StreamId, (byte[])[3, .. contentType, 0, 0, 0]);
         await request.Connection.WriteFrameAsync(0x9, 0x4, request.StreamId, new byte[] { 0x08, 0x83, 0x68, 0x0f, 0xff });
-        var body = """{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"""u8.ToArray();
+        var body = Encoding.UTF8.GetBytes(Tg.ErrorJson(409, "Conflict: terminated by other getUpdates request"));
         await request.Connection.WriteFrameAsync(0x0, 0x8, request.StreamId, (byte[])[2, .. body[..20], 0, 0]); // PADDED
         await request.Connection.WriteFrameAsync(0x0, 0x1, request.StreamId, body[20..]); // END_STREAM
 
@@ -94,7 +95,7 @@ public sealed class LeanPollFaultTests
         await using var server = new RawHttp2Server();
         using var factory = Factory(server);
         var poll = Poll(factory, "1001:a");
-        var request = await server.Requests.Reader.ReadAsync(Ct);
+        var request = await server.NextRequestAsync(Ct);
 
         await request.Connection.PingAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
         await request.OkAsync(NoUpdates);

@@ -24,9 +24,6 @@ namespace Orchestrator.Tests.Telegram;
 /// </summary>
 public sealed class LeanPollTests
 {
-    private const string OneUpdate =
-        """[{"update_id":7,"message":{"message_id":1,"date":1700000000,"chat":{"id":42,"type":"private"},"text":"hi"}}]""";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -36,7 +33,7 @@ public sealed class LeanPollTests
         await using var server = await H2Server.StartAsync(async context =>
         {
             seen.Enqueue((context.Request.Method, context.Request.Protocol, context.Request.Path.Value!, context.Request.QueryString.Value!));
-            await Ok(context, OneUpdate);
+            await Ok(context, Tg.OneUpdate);
         });
         using var factory = server.Factory();
         var poller = factory.CreatePoller(Tg.Token, [UpdateType.Message]);
@@ -78,22 +75,14 @@ public sealed class LeanPollTests
         Assert.Equal(types.Length, System.Text.Json.JsonDocument.Parse(allowed!).RootElement.GetArrayLength());
     }
 
-    public static TheoryData<int, string, string?> TelegramErrors => new()
-    {
-        { 401, "Unauthorized", null },
-        { 409, "Conflict: terminated by other getUpdates request", null },
-        { 429, "Too Many Requests: retry after 5", """{"retry_after":5}""" },
-        { 502, "Bad Gateway", null },
-    };
-
     [Theory]
-    [MemberData(nameof(TelegramErrors))]
+    [MemberData(nameof(TelegramPollerTests.TelegramErrors), MemberType = typeof(TelegramPollerTests))]
     public async Task Telegram_errors_are_thrown_as_over_any_other_transport(int code, string description, string? parameters)
     {
         await using var server = await H2Server.StartAsync(context =>
         {
             context.Response.StatusCode = code;
-            return Write(context, $$"""{"ok":false,"error_code":{{code}},"description":"{{description}}"{{(parameters is null ? "" : $",\"parameters\":{parameters}")}}}""");
+            return Write(context, Tg.ErrorJson(code, description, parameters));
         });
         using var factory = server.Factory();
 
@@ -101,7 +90,7 @@ public sealed class LeanPollTests
             () => factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 0, limit: 100, timeout: 50, Ct).AsTask());
 
         Assert.Equal((code, description), (error.ErrorCode, error.Message));
-        Assert.Equal(parameters is null ? null : 5, error.Parameters?.RetryAfter);
+        Assert.Equal(parameters is null ? null : 5, error.Parameters?.RetryAfter); // the shared cases' only parameter
         Assert.Equal(1, factory.LeanPollConnections);
     }
 
@@ -166,7 +155,7 @@ public sealed class LeanPollTests
                 return;
             }
 
-            await Ok(context, OneUpdate);
+            await Ok(context, Tg.OneUpdate);
         });
         using var factory = server.Factory();
         var poller = factory.CreatePoller(Tg.Token, [UpdateType.Message]);
@@ -195,7 +184,7 @@ public sealed class LeanPollTests
             {
                 arrived.Release();
                 await release.Task.WaitAsync(context.RequestAborted);
-                await Ok(context, OneUpdate);
+                await Ok(context, Tg.OneUpdate);
             },
             maxStreamsPerConnection: 10);
         using var factory = server.Factory();
@@ -241,7 +230,7 @@ public sealed class LeanPollTests
             context =>
             {
                 protocols.Enqueue(context.Request.Protocol);
-                return Ok(context, OneUpdate);
+                return Ok(context, Tg.OneUpdate);
             },
             protocols: HttpProtocols.Http1);
         using var factory = server.Factory();
@@ -254,7 +243,7 @@ public sealed class LeanPollTests
         Assert.Equal(0, factory.LeanPollConnections);
     }
 
-    private static Task Ok(HttpContext context, string resultJson) => Write(context, $$"""{"ok":true,"result":{{resultJson}}}""");
+    private static Task Ok(HttpContext context, string resultJson) => Write(context, Tg.OkJson(resultJson));
 
     private static Task Write(HttpContext context, string json)
     {

@@ -36,11 +36,10 @@ internal sealed class RawHttp2Server : IAsyncDisposable
 
     public string CertificateFile { get; }
 
-    /// <summary>The requests in the order they arrived, over every connection.</summary>
-    public Channel<RawRequest> Requests { get; } = Channel.CreateUnbounded<RawRequest>();
+    private readonly Channel<RawRequest> _requests = Channel.CreateUnbounded<RawRequest>();
 
-    /// <summary>Connections accepted so far.</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>The next request to arrive, over any connection, in order.</summary>
+    public ValueTask<RawRequest> NextRequestAsync(CancellationToken cancellationToken) => _requests.Reader.ReadAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -65,7 +64,7 @@ internal sealed class RawHttp2Server : IAsyncDisposable
             await tls.AuthenticateAsServerAsync(
                 new SslServerAuthenticationOptions { ServerCertificate = _certificate, ApplicationProtocols = [SslApplicationProtocol.Http2] },
                 _stop.Token);
-            var connection = new RawConnection(tls, _connections.Count + 1, Requests.Writer);
+            var connection = new RawConnection(tls, _connections.Count + 1, _requests.Writer);
             _connections.Add(connection);
             _ = connection.RunAsync(maxConcurrentStreams, _stop.Token);
         }

@@ -9,9 +9,6 @@ namespace Orchestrator.Tests.Telegram;
 
 public sealed class TelegramPollerTests
 {
-    private const string OneUpdate =
-        """[{"update_id":7,"message":{"message_id":1,"date":1700000000,"chat":{"id":42,"type":"private"},"text":"hi"}}]""";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static TelegramClientFactory Factory(HttpMessageHandler handler) =>
@@ -20,7 +17,7 @@ public sealed class TelegramPollerTests
     [Fact]
     public async Task A_poll_is_a_get_with_its_parameters_in_the_query_and_no_body()
     {
-        var handler = new StubHttpHandler((_, _) => Tg.Ok(OneUpdate));
+        var handler = new StubHttpHandler((_, _) => Tg.Ok(Tg.OneUpdate));
         using var factory = Factory(handler);
 
         var updates = await factory.CreatePoller(Tg.Token, [UpdateType.Message]).GetUpdatesAsync(offset: 7, limit: 100, timeout: 50, Ct);

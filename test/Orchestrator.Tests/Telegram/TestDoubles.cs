@@ -51,8 +51,18 @@ internal static class Tg
 {
     public const string Token = "1001:test-token-secret";
 
-    public static HttpResponseMessage Ok(string resultJson) =>
-        StubHttpHandler.Json(HttpStatusCode.OK, $$"""{"ok":true,"result":{{resultJson}}}""");
+    /// <summary>One private text message, update 7.</summary>
+    public const string OneUpdate =
+        """[{"update_id":7,"message":{"message_id":1,"date":1700000000,"chat":{"id":42,"type":"private"},"text":"hi"}}]""";
+
+    /// <summary>The Bot API's success envelope around <paramref name="resultJson"/>.</summary>
+    public static string OkJson(string resultJson) => $$"""{"ok":true,"result":{{resultJson}}}""";
+
+    /// <summary>The Bot API's error envelope.</summary>
+    public static string ErrorJson(int code, string description, string? parameters = null) =>
+        $$"""{"ok":false,"error_code":{{code}},"description":"{{description}}"{{(parameters is null ? "" : $",\"parameters\":{parameters}")}}}""";
+
+    public static HttpResponseMessage Ok(string resultJson) => StubHttpHandler.Json(HttpStatusCode.OK, OkJson(resultJson));
 
     public static HttpResponseMessage True() => Ok("true");
 
@@ -60,8 +70,7 @@ internal static class Tg
         Ok($$"""{"message_id":{{messageId}},"date":1700000000,"chat":{"id":{{chatId}},"type":"private"},"text":"x"}""");
 
     public static HttpResponseMessage Error(int code, string description, string? parameters = null) =>
-        StubHttpHandler.Json((HttpStatusCode)code,
-            $$"""{"ok":false,"error_code":{{code}},"description":"{{description}}"{{(parameters is null ? "" : $",\"parameters\":{parameters}")}}}""");
+        StubHttpHandler.Json((HttpStatusCode)code, ErrorJson(code, description, parameters));
 }
 
 /// <summary>
